@@ -1,0 +1,13 @@
+// Package entities is Gantry's runtime model: the entity tree (applications, their
+// children), config with inheritance, attributes (sensor values) published on a bus,
+// effectors declared as data, tasks that record every effector call, the lifecycle state
+// logic, and Management, which owns every application, persists it through a store and
+// rebinds it after a restart.
+//
+// Built-in kinds live in sub-packages (entities/stock, entities/container,
+// entities/software) and register their Type in init().
+//
+// It imports blueprints (DSL values, later), sensors (the bus and sensor names),
+// locations (the contracts kinds bind to) and store (the key-value contract whose
+// contents this package decides).
+package entities

@@ -1,0 +1,329 @@
+package entities
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/gantry-dev/gantry/sensors"
+)
+
+// Sentinel errors of this package; test with errors.Is.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrInvalid  = errors.New("invalid")
+	ErrConflict = errors.New("conflict")
+)
+
+// Spec says what entity to create: the output of catalog resolution.
+type Spec struct {
+	Type          string // a registered type name or alias
+	Name          string
+	BlueprintID   string // the `id:` of the blueprint, for DSL references
+	CatalogItemID string
+	Config        map[string]any
+	Locations     []string // location ids; inherited by children when empty
+	Tags          []any
+	Children      []*Spec
+}
+
+// Entity is one node of a live application tree.
+type Entity struct {
+	mgmt *Management
+	typ  *Type
+	id   string
+	app  *Entity // itself for an application
+	// parent is nil for an application.
+	parent *Entity
+
+	// lifecycle serialises start, stop, restart and unmanage of this entity.
+	lifecycle sync.Mutex
+
+	mu            sync.RWMutex
+	name          string
+	blueprintID   string
+	catalogItemID string
+	children      []*Entity
+	config        map[string]any
+	attrs         map[string]any
+	tags          []any
+	locations     []string
+	created       time.Time
+	source        []byte // the blueprint, for an application
+}
+
+func (e *Entity) ID() string              { return e.id }
+func (e *Entity) Type() *Type             { return e.typ }
+func (e *Entity) Parent() *Entity         { return e.parent }
+func (e *Entity) Application() *Entity    { return e.app }
+func (e *Entity) Management() *Management { return e.mgmt }
+func (e *Entity) IsApplication() bool     { return e.parent == nil }
+func (e *Entity) Created() time.Time      { return e.created }
+func (e *Entity) String() string          { return e.Name() + " (" + e.id + ")" }
+func (e *Entity) BlueprintID() string     { e.mu.RLock(); defer e.mu.RUnlock(); return e.blueprintID }
+func (e *Entity) CatalogItemID() string   { e.mu.RLock(); defer e.mu.RUnlock(); return e.catalogItemID }
+func (e *Entity) Blueprint() []byte       { e.mu.RLock(); defer e.mu.RUnlock(); return e.source }
+func (e *Entity) Tags() []any {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return append([]any(nil), e.tags...)
+}
+func (e *Entity) OwnLocations() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return append([]string(nil), e.locations...)
+}
+func (e *Entity) Name() string { e.mu.RLock(); defer e.mu.RUnlock(); return e.name }
+func (e *Entity) OwnConfig() map[string]any {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return maps.Clone(e.config)
+}
+
+// SetName renames the entity.
+func (e *Entity) SetName(name string) {
+	e.mu.Lock()
+	e.name = name
+	e.mu.Unlock()
+	e.mgmt.changed(e)
+}
+
+// Children returns the entity's children in creation order.
+func (e *Entity) Children() []*Entity {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return append([]*Entity(nil), e.children...)
+}
+
+// Descendants returns the entity and everything below it, depth first.
+func (e *Entity) Descendants() []*Entity {
+	out := []*Entity{e}
+	for _, c := range e.Children() {
+		out = append(out, c.Descendants()...)
+	}
+	return out
+}
+
+// Locations are the entity's own locations, or else its nearest ancestor's.
+func (e *Entity) Locations() []string {
+	for x := e; x != nil; x = x.parent {
+		if l := x.OwnLocations(); len(l) > 0 {
+			return l
+		}
+	}
+	return nil
+}
+
+// Config returns the value of key: the entity's own, else the nearest ancestor's, else
+// the type's declared default. Aliases of a declared key are resolved to its name.
+func (e *Entity) Config(key string) (any, bool) {
+	if k, ok := e.typ.ConfigKey(key); ok {
+		key = k.Name
+	}
+	for x := e; x != nil; x = x.parent {
+		x.mu.RLock()
+		v, ok := x.config[key]
+		x.mu.RUnlock()
+		if ok {
+			return v, true
+		}
+	}
+	if k, ok := e.typ.ConfigKey(key); ok && k.Default != nil {
+		return k.Default, true
+	}
+	return nil, false
+}
+
+// ConfigString returns a config value as a string ("" when unset).
+func (e *Entity) ConfigString(key string) string {
+	v, ok := e.Config(key)
+	if !ok || v == nil {
+		return ""
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return fmt.Sprint(v)
+}
+
+// EffectiveConfig is every config value the entity sees: declared defaults, then
+// inherited values, then its own.
+func (e *Entity) EffectiveConfig() map[string]any {
+	out := make(map[string]any)
+	for _, k := range e.typ.Config {
+		if k.Default != nil {
+			out[k.Name] = k.Default
+		}
+	}
+	var chain []*Entity
+	for x := e; x != nil; x = x.parent {
+		chain = append(chain, x)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		maps.Copy(out, chain[i].OwnConfig())
+	}
+	return out
+}
+
+// SetConfig sets the entity's own value of key.
+func (e *Entity) SetConfig(key string, v any) {
+	if k, ok := e.typ.ConfigKey(key); ok {
+		key = k.Name
+	}
+	e.mu.Lock()
+	if e.config == nil {
+		e.config = make(map[string]any)
+	}
+	e.config[key] = v
+	e.mu.Unlock()
+	e.mgmt.changed(e)
+}
+
+// Attribute returns the current value of a sensor.
+func (e *Entity) Attribute(name string) (any, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	v, ok := e.attrs[name]
+	return v, ok
+}
+
+// Attributes returns a copy of every sensor value.
+func (e *Entity) Attributes() map[string]any {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return maps.Clone(e.attrs)
+}
+
+// AttributeNames returns the names of the sensors that have a value, sorted.
+func (e *Entity) AttributeNames() []string {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	names := make([]string, 0, len(e.attrs))
+	for n := range e.attrs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// SetAttribute sets a sensor value, persists it and publishes the change.
+// Setting a sensor to nil removes it.
+func (e *Entity) SetAttribute(name string, v any) {
+	e.mu.Lock()
+	if e.attrs == nil {
+		e.attrs = make(map[string]any)
+	}
+	if v == nil {
+		delete(e.attrs, name)
+	} else {
+		e.attrs[name] = v
+	}
+	e.mu.Unlock()
+	e.mgmt.changed(e)
+	e.mgmt.bus.Publish(sensors.Event{Entity: e.id, App: e.app.id, Sensor: name, Value: v})
+}
+
+// SetNotUp records (msg non-empty) or clears (msg empty) a reason why the entity is not
+// up, under key, and recomputes service.isUp and service.state.
+func (e *Entity) SetNotUp(key, msg string) { e.setIndicator(sensors.NotUpIndicators, key, msg) }
+
+// SetProblem records (msg non-empty) or clears (msg empty) a problem under key; any
+// problem makes the entity ON_FIRE.
+func (e *Entity) SetProblem(key, msg string) { e.setIndicator(sensors.Problems, key, msg) }
+
+// SetExpected sets service.state.expected and recomputes service.state.
+func (e *Entity) SetExpected(l Lifecycle) {
+	e.mu.Lock()
+	if e.attrs == nil {
+		e.attrs = make(map[string]any)
+	}
+	e.attrs[sensors.ServiceStateExpected] = string(l)
+	e.mu.Unlock()
+	e.mgmt.bus.Publish(sensors.Event{Entity: e.id, App: e.app.id, Sensor: sensors.ServiceStateExpected, Value: string(l)})
+	e.refreshState()
+}
+
+// State returns service.state.
+func (e *Entity) State() Lifecycle {
+	v, _ := e.Attribute(sensors.ServiceState)
+	s, _ := v.(string)
+	return Lifecycle(s)
+}
+
+// IsUp returns service.isUp.
+func (e *Entity) IsUp() bool {
+	v, _ := e.Attribute(sensors.ServiceUp)
+	b, _ := v.(bool)
+	return b
+}
+
+func (e *Entity) setIndicator(sensor, key, msg string) {
+	e.mu.Lock()
+	cur, _ := e.attrs[sensor].(map[string]any)
+	old, had := cur[key]
+	if (msg == "" && !had) || (had && old == msg) {
+		e.mu.Unlock()
+		return
+	}
+	next := maps.Clone(cur)
+	if next == nil {
+		next = make(map[string]any)
+	}
+	if msg == "" {
+		delete(next, key)
+	} else {
+		next[key] = msg
+	}
+	if e.attrs == nil {
+		e.attrs = make(map[string]any)
+	}
+	e.attrs[sensor] = next
+	e.mu.Unlock()
+	e.mgmt.bus.Publish(sensors.Event{Entity: e.id, App: e.app.id, Sensor: sensor, Value: next})
+	e.refreshState()
+}
+
+// refreshState recomputes service.isUp and service.state from the indicators, and tells
+// the parent when either changed.
+func (e *Entity) refreshState() {
+	e.mu.Lock()
+	notUp, _ := e.attrs[sensors.NotUpIndicators].(map[string]any)
+	problems, _ := e.attrs[sensors.Problems].(map[string]any)
+	expected, _ := e.attrs[sensors.ServiceStateExpected].(string)
+	up := len(notUp) == 0
+	state := string(ComputeState(Lifecycle(expected), up, len(problems)))
+	oldUp, _ := e.attrs[sensors.ServiceUp].(bool)
+	_, hadUp := e.attrs[sensors.ServiceUp]
+	oldState, _ := e.attrs[sensors.ServiceState].(string)
+	changedUp := !hadUp || oldUp != up
+	changedState := oldState != state
+	e.attrs[sensors.ServiceUp] = up
+	e.attrs[sensors.ServiceState] = state
+	e.mu.Unlock()
+	e.mgmt.changed(e)
+	if changedUp {
+		e.mgmt.bus.Publish(sensors.Event{Entity: e.id, App: e.app.id, Sensor: sensors.ServiceUp, Value: up})
+	}
+	if changedState {
+		e.mgmt.bus.Publish(sensors.Event{Entity: e.id, App: e.app.id, Sensor: sensors.ServiceState, Value: state})
+		e.mgmt.log.Debug("entity state", "entity", e.id, "state", state)
+	}
+	if (changedUp || changedState) && e.parent != nil {
+		e.parent.refreshChildren()
+	}
+}
+
+// refreshChildren recomputes the indicators a parent derives from its children.
+func (e *Entity) refreshChildren() {
+	kids := e.Children()
+	summary := make([]childSummary, len(kids))
+	for i, c := range kids {
+		summary[i] = childSummary{name: c.Name(), up: c.IsUp(), state: c.State()}
+	}
+	notUp, problem := aggregateChildren(summary)
+	e.SetNotUp(indicatorChildren, notUp)
+	e.SetProblem(indicatorChildren, problem)
+}

@@ -1,0 +1,383 @@
+package entities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gantry-dev/gantry/sensors"
+	"github.com/gantry-dev/gantry/store"
+)
+
+// Keys of the store that this package owns.
+const (
+	entityPrefix = "entities/"
+	taskPrefix   = "tasks/"
+	serverIDKey  = "server/id"
+)
+
+// entityRecord is what the store keeps of an entity.
+type entityRecord struct {
+	ID            string         `json:"id"`
+	Type          string         `json:"type"`
+	Name          string         `json:"name"`
+	Parent        string         `json:"parent,omitempty"`
+	App           string         `json:"app"`
+	Children      []string       `json:"children,omitempty"`
+	BlueprintID   string         `json:"blueprintId,omitempty"`
+	CatalogItemID string         `json:"catalogItemId,omitempty"`
+	Config        map[string]any `json:"config,omitempty"`
+	Attrs         map[string]any `json:"attrs,omitempty"`
+	Tags          []any          `json:"tags,omitempty"`
+	Locations     []string       `json:"locations,omitempty"`
+	Created       time.Time      `json:"created"`
+	Blueprint     string         `json:"blueprint,omitempty"`
+}
+
+// taskRecord is what the store keeps of a task.
+type taskRecord struct {
+	ID          string            `json:"id"`
+	Name        string            `json:"name"`
+	Description string            `json:"description,omitempty"`
+	EntityID    string            `json:"entity"`
+	EntityName  string            `json:"entityName"`
+	AppID       string            `json:"app"`
+	Parent      string            `json:"parent,omitempty"`
+	Children    []string          `json:"children,omitempty"`
+	Tags        []string          `json:"tags,omitempty"`
+	State       TaskState         `json:"state"`
+	Submitted   time.Time         `json:"submitted"`
+	Started     time.Time         `json:"started"`
+	Ended       time.Time         `json:"ended"`
+	Stdout      string            `json:"stdout,omitempty"`
+	Stderr      string            `json:"stderr,omitempty"`
+	Env         map[string]string `json:"env,omitempty"`
+	Result      any               `json:"result,omitempty"`
+	Error       string            `json:"error,omitempty"`
+}
+
+func (e *Entity) record() entityRecord {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	r := entityRecord{
+		ID: e.id, Type: e.typ.Name, Name: e.name, App: e.app.id,
+		BlueprintID: e.blueprintID, CatalogItemID: e.catalogItemID,
+		Config: e.config, Attrs: e.attrs, Tags: e.tags, Locations: e.locations,
+		Created: e.created, Blueprint: string(e.source),
+	}
+	if e.parent != nil {
+		r.Parent = e.parent.id
+	}
+	for _, c := range e.children {
+		r.Children = append(r.Children, c.id)
+	}
+	return r
+}
+
+func (t *Task) record() taskRecord {
+	s := t.Snapshot()
+	t.mu.Lock()
+	env := t.env
+	t.mu.Unlock()
+	return taskRecord{
+		ID: s.ID, Name: s.Name, Description: s.Description, EntityID: s.EntityID, EntityName: s.EntityName,
+		AppID: s.AppID, Parent: s.ParentID, Children: s.ChildIDs, Tags: s.Tags, State: s.State,
+		Submitted: s.Submitted, Started: s.Started, Ended: s.Ended,
+		Stdout: t.stdout.String(), Stderr: t.stderr.String(), Env: env, Result: s.Result, Error: s.Error,
+	}
+}
+
+// persister writes changed entities and tasks behind, in one batch per interval.
+type persister struct {
+	m        *Management
+	interval time.Duration
+
+	mu      sync.Mutex
+	entity  map[string]*Entity // nil value: delete
+	task    map[string]*Task   // nil value: delete
+	kick    chan struct{}
+	stopped chan struct{}
+	flushMu sync.Mutex // one batch at a time
+}
+
+func (p *persister) init(m *Management, interval time.Duration) {
+	p.m, p.interval = m, interval
+	p.entity = make(map[string]*Entity)
+	p.task = make(map[string]*Task)
+	p.kick = make(chan struct{}, 1)
+	p.stopped = make(chan struct{})
+}
+
+func (p *persister) markEntity(e *Entity) {
+	p.mu.Lock()
+	p.entity[e.id] = e
+	p.mu.Unlock()
+}
+
+func (p *persister) forgetEntity(id string) {
+	p.mu.Lock()
+	p.entity[id] = nil
+	p.mu.Unlock()
+}
+
+func (p *persister) markTask(t *Task) {
+	p.mu.Lock()
+	p.task[t.id] = t
+	p.mu.Unlock()
+}
+
+func (p *persister) forgetTask(id string) {
+	p.mu.Lock()
+	p.task[id] = nil
+	p.mu.Unlock()
+}
+
+func (p *persister) run() {
+	defer close(p.stopped)
+	tick := time.NewTicker(p.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-p.m.ctx.Done():
+			return
+		}
+		if err := p.flush(context.Background()); err != nil {
+			p.m.log.Error("persist changes", "err", err)
+		}
+	}
+}
+
+func (p *persister) stop() error {
+	<-p.stopped
+	return p.flush(context.Background())
+}
+
+// flush writes everything marked so far as one batch. On failure the changes are marked
+// again, to be retried by the next flush.
+func (p *persister) flush(ctx context.Context) error {
+	p.flushMu.Lock()
+	defer p.flushMu.Unlock()
+	p.mu.Lock()
+	ents, tasks := p.entity, p.task
+	p.entity, p.task = make(map[string]*Entity), make(map[string]*Task)
+	p.mu.Unlock()
+	if len(ents) == 0 && len(tasks) == 0 {
+		return nil
+	}
+	var b store.Batch
+	var errs []error
+	for id, e := range ents {
+		if e == nil {
+			b.Delete(entityPrefix + id)
+			continue
+		}
+		data, err := json.Marshal(e.record())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("encode entity %s: %w", id, err))
+			continue
+		}
+		b.Put(entityPrefix+id, data)
+	}
+	for id, t := range tasks {
+		if t == nil {
+			b.Delete(taskPrefix + id)
+			continue
+		}
+		data, err := json.Marshal(t.record())
+		if err != nil {
+			errs = append(errs, fmt.Errorf("encode task %s: %w", id, err))
+			continue
+		}
+		b.Put(taskPrefix+id, data)
+	}
+	if err := p.m.store.Apply(ctx, &b); err != nil {
+		p.mu.Lock()
+		for id, e := range ents {
+			if _, newer := p.entity[id]; !newer {
+				p.entity[id] = e
+			}
+		}
+		for id, t := range tasks {
+			if _, newer := p.task[id]; !newer {
+				p.task[id] = t
+			}
+		}
+		p.mu.Unlock()
+		return fmt.Errorf("write %d changes: %w", b.Len(), err)
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Management) loadServerID(ctx context.Context, want string) (string, error) {
+	data, err := m.store.Get(ctx, serverIDKey)
+	switch {
+	case err == nil && (want == "" || want == string(data)):
+		return string(data), nil
+	case err != nil && !errors.Is(err, store.ErrNotFound):
+		return "", fmt.Errorf("read server id: %w", err)
+	}
+	id := want
+	if id == "" {
+		id = newID()
+	}
+	var b store.Batch
+	b.Put(serverIDKey, []byte(id))
+	if err := m.store.Apply(ctx, &b); err != nil {
+		return "", fmt.Errorf("write server id: %w", err)
+	}
+	return id, nil
+}
+
+// load rebuilds the entity trees and the task history from the store.
+func (m *Management) load(ctx context.Context) error {
+	records := make(map[string]*entityRecord)
+	var order []string
+	err := m.store.List(ctx, entityPrefix, func(_ string, v []byte) error {
+		var r entityRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("decode entity record: %w", err)
+		}
+		records[r.ID] = &r
+		order = append(order, r.ID)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load entities: %w", err)
+	}
+	for _, id := range order {
+		r := records[id]
+		t, err := LookupType(r.Type)
+		if err != nil {
+			m.log.Error("entity of unknown type left out", "entity", r.ID, "type", r.Type)
+			continue
+		}
+		if r.Attrs == nil {
+			r.Attrs = make(map[string]any)
+		}
+		m.entities[r.ID] = &Entity{
+			mgmt: m, typ: t, id: r.ID, name: r.Name, blueprintID: r.BlueprintID, catalogItemID: r.CatalogItemID,
+			config: r.Config, attrs: r.Attrs, tags: r.Tags, locations: r.Locations, created: r.Created,
+			source: []byte(r.Blueprint),
+		}
+	}
+	for _, e := range m.entities {
+		r := records[e.id]
+		e.app = m.entities[r.App]
+		if r.Parent != "" {
+			e.parent = m.entities[r.Parent]
+		}
+		for _, c := range r.Children {
+			if ce, ok := m.entities[c]; ok {
+				e.children = append(e.children, ce)
+			}
+		}
+		if e.app == nil || (r.Parent != "" && e.parent == nil) {
+			m.log.Error("entity whose application or parent is missing left out", "entity", e.id)
+			delete(m.entities, e.id)
+		}
+	}
+	for _, e := range m.entities {
+		if e.parent == nil {
+			m.apps = append(m.apps, e)
+		}
+	}
+	sortByCreated(m.apps)
+
+	var trecs []*taskRecord
+	err = m.store.List(ctx, taskPrefix, func(_ string, v []byte) error {
+		var r taskRecord
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("decode task record: %w", err)
+		}
+		trecs = append(trecs, &r)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load tasks: %w", err)
+	}
+	m.restoreTasks(trecs)
+	return nil
+}
+
+func (m *Management) restoreTasks(recs []*taskRecord) {
+	for _, r := range recs {
+		t := &Task{
+			mgmt: m, id: r.ID, name: r.Name, description: r.Description, entityID: r.EntityID,
+			entityName: r.EntityName, appID: r.AppID, tags: r.Tags, state: r.State,
+			submitted: r.Submitted, started: r.Started, ended: r.Ended, env: r.Env,
+			result: r.Result, errMsg: r.Error, done: make(chan struct{}),
+		}
+		t.stdout.buf.WriteString(r.Stdout)
+		t.stderr.buf.WriteString(r.Stderr)
+		if t.state == TaskQueued || t.state == TaskRunning {
+			// In-flight work is not resumed, as in Brooklyn: say so and end the task.
+			t.state, t.errMsg, t.ended = TaskFailed, "interrupted: the server stopped while this task ran", time.Now()
+			m.persist.markTask(t)
+		}
+		close(t.done)
+		m.tasks[t.id] = t
+	}
+	for _, r := range recs {
+		t := m.tasks[r.ID]
+		if p, ok := m.tasks[r.Parent]; ok {
+			t.parent = p
+		}
+		for _, c := range r.Children {
+			if ct, ok := m.tasks[c]; ok {
+				t.children = append(t.children, ct)
+			}
+		}
+	}
+	for _, r := range recs {
+		t := m.tasks[r.ID]
+		if t.parent != nil && t.parent.entityID == t.entityID {
+			continue
+		}
+		if _, live := m.entities[t.entityID]; live {
+			m.history[t.entityID] = append(m.history[t.entityID], t)
+		} else {
+			m.orphans = append(m.orphans, t)
+		}
+	}
+	for _, h := range m.history {
+		sortTasks(h)
+	}
+	sortTasks(m.orphans)
+}
+
+// rebind re-adopts what each entity had. Entities caught mid-start or mid-stop by the
+// restart are marked on fire, as Brooklyn does; kinds with a Rebind hook check their
+// resources (in parallel, bounded).
+func (m *Management) rebind(ctx context.Context) {
+	all := make([]*Entity, 0, len(m.entities))
+	for _, e := range m.entities {
+		all = append(all, e)
+	}
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for _, e := range all {
+		if exp, _ := e.Attribute(sensors.ServiceStateExpected); exp == string(Starting) || exp == string(Stopping) {
+			e.SetProblem(problemRebind, fmt.Sprintf("the server restarted while the entity was %s; run start or stop again", exp))
+		}
+		if e.typ.Rebind == nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := e.typ.Rebind(ctx, e); err != nil {
+				m.log.Warn("rebind", "entity", e.id, "err", err)
+				e.SetProblem(problemRebind, err.Error())
+			}
+		}()
+	}
+	wg.Wait()
+	if len(all) > 0 {
+		m.log.Info("rebound", "applications", len(m.apps), "entities", len(all), "tasks", len(m.tasks))
+	}
+}

@@ -1,0 +1,150 @@
+package entities
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// ConfigKey declares a config key of a type. Type is the value's kind as the REST API and
+// the validator understand it: "string", "integer", "number", "boolean", "list", "map",
+// "duration" or "object" (anything).
+type ConfigKey struct {
+	Name        string
+	Aliases     []string // other names accepted in blueprints (e.g. Clocker's long names)
+	Type        string
+	Description string
+	Default     any
+}
+
+// SensorType declares a sensor a type publishes.
+type SensorType struct {
+	Name        string
+	Type        string
+	Description string
+}
+
+// Param is an effector parameter.
+type Param struct {
+	Name        string
+	Type        string
+	Description string
+	Default     any
+}
+
+// Effector is an operation of an entity, declared as data. Run does the work inside the
+// task Management creates for the call (TaskFrom(ctx) gives it).
+type Effector struct {
+	Name        string
+	Description string
+	ReturnType  string
+	Params      []Param
+	Run         func(ctx context.Context, e *Entity, params map[string]any) (any, error)
+}
+
+// Type is an entity kind. Kinds are stateless: what an entity has (its container id,
+// its pid) lives in its attributes, so that it is persisted and survives a restart.
+type Type struct {
+	Name        string   // canonical name, Brooklyn's Java type name where there is one
+	Aliases     []string // short names accepted in blueprints (basic-entity, docker-container)
+	Description string
+	Application bool // an application: the root of a tree
+	Config      []ConfigKey
+	Sensors     []SensorType
+	Effectors   []Effector // beyond start/stop/restart, which every startable type has
+
+	// Lifecycle hooks; any may be nil. Start runs before the children start, Stop after
+	// they stopped. Rebind re-adopts what the entity had (its container, its process) after
+	// a server restart, without re-creating it. Destroy releases everything when the
+	// entity is unmanaged.
+	Start   func(ctx context.Context, e *Entity) error
+	Stop    func(ctx context.Context, e *Entity) error
+	Restart func(ctx context.Context, e *Entity) error
+	Rebind  func(ctx context.Context, e *Entity) error
+	Destroy func(ctx context.Context, e *Entity) error
+}
+
+// ConfigKey returns the declared key with that name or alias.
+func (t *Type) ConfigKey(name string) (*ConfigKey, bool) {
+	for i := range t.Config {
+		k := &t.Config[i]
+		if k.Name == name {
+			return k, true
+		}
+		for _, a := range k.Aliases {
+			if a == name {
+				return k, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// Effector returns the effector with that name, including the lifecycle ones.
+func (t *Type) Effector(name string) (*Effector, bool) {
+	for _, eff := range t.AllEffectors() {
+		if eff.Name == name {
+			return &eff, true
+		}
+	}
+	return nil, false
+}
+
+// AllEffectors lists the lifecycle effectors followed by the type's own.
+func (t *Type) AllEffectors() []Effector {
+	return append(lifecycleEffectors(), t.Effectors...)
+}
+
+var registry = struct {
+	sync.RWMutex
+	byName map[string]*Type
+	types  []*Type
+}{byName: make(map[string]*Type)}
+
+// Register adds a type under its name and aliases. It panics on a duplicate: types are
+// registered from init() and a clash is a programming error.
+func Register(t *Type) {
+	registry.Lock()
+	defer registry.Unlock()
+	for _, n := range append([]string{t.Name}, t.Aliases...) {
+		if _, dup := registry.byName[n]; dup {
+			panic(fmt.Sprintf("entities: type name %q registered twice", n))
+		}
+		registry.byName[n] = t
+	}
+	registry.types = append(registry.types, t)
+}
+
+// LookupType finds a type by name or alias.
+func LookupType(name string) (*Type, error) {
+	registry.RLock()
+	defer registry.RUnlock()
+	if t, ok := registry.byName[name]; ok {
+		return t, nil
+	}
+	return nil, fmt.Errorf("unknown entity type %q (known: %s): %w", name, strings.Join(typeNamesLocked(), ", "), ErrNotFound)
+}
+
+// Types lists every registered type, sorted by name.
+func Types() []*Type {
+	registry.RLock()
+	defer registry.RUnlock()
+	out := append([]*Type(nil), registry.types...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+func typeNamesLocked() []string {
+	var names []string
+	for _, t := range registry.types {
+		if len(t.Aliases) > 0 {
+			names = append(names, t.Aliases[0])
+		} else {
+			names = append(names, t.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
