@@ -60,6 +60,7 @@ func (m *Management) stop(ctx context.Context, e *Entity) error {
 	e.lifecycle.Lock()
 	defer e.lifecycle.Unlock()
 	e.SetExpected(Stopping)
+	m.StopFeeds(e)
 	err := eachChild(ctx, e, "Stopping", m.stop)
 	if e.typ.Stop != nil {
 		err = errors.Join(err, e.typ.Stop(ctx, e))

@@ -240,9 +240,11 @@ func (e *Entity) SetExpected(l Lifecycle) {
 	if e.attrs == nil {
 		e.attrs = make(map[string]any)
 	}
-	e.attrs[sensors.ServiceStateExpected] = string(l)
+	// Brooklyn's Lifecycle.Transition, as it sends it in JSON.
+	v := map[string]any{"state": string(l), "timestampUtc": time.Now().UnixMilli()}
+	e.attrs[sensors.ServiceStateExpected] = v
 	e.mu.Unlock()
-	e.mgmt.bus.Publish(sensors.Event{Entity: e.id, App: e.app.id, Sensor: sensors.ServiceStateExpected, Value: string(l)})
+	e.mgmt.bus.Publish(sensors.Event{Entity: e.id, App: e.app.id, Sensor: sensors.ServiceStateExpected, Value: v})
 	e.refreshState()
 }
 
@@ -250,6 +252,19 @@ func (e *Entity) SetExpected(l Lifecycle) {
 func (e *Entity) State() Lifecycle {
 	v, _ := e.Attribute(sensors.ServiceState)
 	s, _ := v.(string)
+	return Lifecycle(s)
+}
+
+// Expected returns the state the entity is expected to be in (service.state.expected).
+func (e *Entity) Expected() Lifecycle {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return expectedLocked(e.attrs)
+}
+
+func expectedLocked(attrs map[string]any) Lifecycle {
+	m, _ := attrs[sensors.ServiceStateExpected].(map[string]any)
+	s, _ := m["state"].(string)
 	return Lifecycle(s)
 }
 
@@ -292,9 +307,9 @@ func (e *Entity) refreshState() {
 	e.mu.Lock()
 	notUp, _ := e.attrs[sensors.NotUpIndicators].(map[string]any)
 	problems, _ := e.attrs[sensors.Problems].(map[string]any)
-	expected, _ := e.attrs[sensors.ServiceStateExpected].(string)
+	expected := expectedLocked(e.attrs)
 	up := len(notUp) == 0
-	state := string(ComputeState(Lifecycle(expected), up, len(problems)))
+	state := string(ComputeState(expected, up, len(problems)))
 	oldUp, _ := e.attrs[sensors.ServiceUp].(bool)
 	_, hadUp := e.attrs[sensors.ServiceUp]
 	oldState, _ := e.attrs[sensors.ServiceState].(string)

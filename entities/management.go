@@ -50,9 +50,11 @@ type Management struct {
 	orphans  []*Task            // top-level tasks of unmanaged entities, still readable
 
 	persist persister
+	feeds   feeds
 }
 
-// New loads what the store holds, rebinds it, and starts writing changes behind.
+// New loads what the store holds and starts writing changes behind. Call Rebind next,
+// once whatever watches the locations (Docker events) is listening.
 func New(ctx context.Context, opts Options) (*Management, error) {
 	if opts.Store == nil {
 		return nil, fmt.Errorf("management needs a store: %w", ErrInvalid)
@@ -87,7 +89,6 @@ func New(ctx context.Context, opts Options) (*Management, error) {
 		return nil, err
 	}
 	go m.persist.run()
-	m.rebind(ctx)
 	return m, nil
 }
 
@@ -368,6 +369,7 @@ func (m *Management) unmanage(ctx context.Context, app *Entity) error {
 		}
 	}
 	for _, e := range all {
+		m.StopFeeds(e)
 		delete(m.entities, e.id)
 		m.orphans = append(m.orphans, m.history[e.id]...)
 		delete(m.history, e.id)

@@ -41,6 +41,7 @@ func open(t *testing.T, dir string) (*entities.Management, store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	m.Rebind(context.Background())
 	return m, s
 }
 

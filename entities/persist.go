@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/gantry-dev/gantry/sensors"
 	"github.com/gantry-dev/gantry/store"
 )
 
@@ -349,10 +348,10 @@ func (m *Management) restoreTasks(recs []*taskRecord) {
 	sortTasks(m.orphans)
 }
 
-// rebind re-adopts what each entity had. Entities caught mid-start or mid-stop by the
+// Rebind re-adopts what each entity had. Entities caught mid-start or mid-stop by the
 // restart are marked on fire, as Brooklyn does; kinds with a Rebind hook check their
 // resources (in parallel, bounded).
-func (m *Management) rebind(ctx context.Context) {
+func (m *Management) Rebind(ctx context.Context) {
 	all := make([]*Entity, 0, len(m.entities))
 	for _, e := range m.entities {
 		all = append(all, e)
@@ -360,7 +359,7 @@ func (m *Management) rebind(ctx context.Context) {
 	sem := make(chan struct{}, 16)
 	var wg sync.WaitGroup
 	for _, e := range all {
-		if exp, _ := e.Attribute(sensors.ServiceStateExpected); exp == string(Starting) || exp == string(Stopping) {
+		if exp := e.Expected(); exp == Starting || exp == Stopping {
 			e.SetProblem(problemRebind, fmt.Sprintf("the server restarted while the entity was %s; run start or stop again", exp))
 		}
 		if e.typ.Rebind == nil {

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/gantry-dev/gantry/locations"
 )
 
 // ConfigKey declares a config key of a type. Type is the value's kind as the REST API and
@@ -54,6 +56,14 @@ type Type struct {
 	Config      []ConfigKey
 	Sensors     []SensorType
 	Effectors   []Effector // beyond start/stop/restart, which every startable type has
+
+	// Prefix, when set, lets "<Prefix><rest>" name this type, with rest as the value of
+	// config key PrefixKey: "docker:redis:7" is a docker-container with image redis:7.
+	Prefix    string
+	PrefixKey string
+	// Location, when set, says whether the kind can run in a location (a container needs
+	// an engine); an entity of such a kind must have one.
+	Location func(l locations.Location) error
 
 	// Lifecycle hooks; any may be nil. Start runs before the children start, Stop after
 	// they stopped. Rebind re-adopts what the entity had (its container, its process) after
@@ -125,6 +135,21 @@ func LookupType(name string) (*Type, error) {
 		return t, nil
 	}
 	return nil, fmt.Errorf("unknown entity type %q (known: %s): %w", name, strings.Join(typeNamesLocked(), ", "), ErrNotFound)
+}
+
+// ResolveType finds the type a blueprint's `type:` names: a name, an alias, or a prefixed
+// form such as docker:<image>, whose config it returns.
+func ResolveType(name string) (*Type, map[string]any, error) {
+	registry.RLock()
+	for _, t := range registry.types {
+		if t.Prefix != "" && strings.HasPrefix(name, t.Prefix) && len(name) > len(t.Prefix) {
+			registry.RUnlock()
+			return t, map[string]any{t.PrefixKey: strings.TrimPrefix(name, t.Prefix)}, nil
+		}
+	}
+	registry.RUnlock()
+	t, err := LookupType(name)
+	return t, nil, err
 }
 
 // Types lists every registered type, sorted by name.

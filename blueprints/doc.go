@@ -1,0 +1,17 @@
+// Package blueprints reads a YAML blueprint, in Apache Brooklyn's dialect of CAMP,
+// into a Plan: a syntax tree of the application (name, id, locations, config, the
+// services and their children, tags and raw policies/enrichers/initializers/
+// parameters) in which every node keeps its line, column and key path, such as
+// services[1].brooklyn.config.env.
+//
+// Parse checks the shape of the blueprint only: known root keys, services as a list
+// of maps each with a type, ids unique across the plan, brooklyn.config as a map,
+// location forms, no duplicate map keys, one YAML document. Whether a type exists or
+// a config key is declared is decided later by the catalog package, which reports its
+// own errors with Errorf and the positions kept here. Every error wraps ErrInvalid.
+//
+// $brooklyn: DSL strings are kept as plain strings; YAML anchors, aliases and merge
+// keys (<<) are resolved.
+//
+// It imports nothing of Gantry's: only the standard library and gopkg.in/yaml.v3.
+package blueprints

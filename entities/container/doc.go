@@ -1,0 +1,8 @@
+// Package container registers the Docker container kind (Clocker's DockerContainer,
+// also reached as docker:<image>): an entity that is one container on a Docker engine
+// location. It creates, starts, stops and removes the container, publishes its address
+// and ports as sensors, learns of its death from the engine's event stream (Watch), and
+// re-adopts it by id after a server restart.
+//
+// It imports entities, locations and sensors.
+package container

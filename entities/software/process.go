@@ -1,0 +1,230 @@
+package software
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gantry-dev/gantry/entities"
+	"github.com/gantry-dev/gantry/locations"
+)
+
+// TypeName is Brooklyn's name for the kind.
+const TypeName = "org.apache.brooklyn.entity.software.base.VanillaSoftwareProcess"
+
+const (
+	indicator = "process"
+	feedName  = "checkRunning"
+)
+
+// phases run in this order on start; each is skipped when its command is empty.
+var phases = []struct{ key, title string }{
+	{"install.command", "install"},
+	{"customize.command", "customize"},
+	{"launch.command", "launch"},
+}
+
+func init() {
+	entities.Register(&entities.Type{
+		Name:        TypeName,
+		Aliases:     []string{"vanilla-software-process", "VanillaSoftwareProcess"},
+		Description: "A process set up and run by shell commands on a machine",
+		Config: []entities.ConfigKey{
+			{Name: "install.command", Type: "string", Description: "Run first, once per start"},
+			{Name: "customize.command", Type: "string", Description: "Run after install"},
+			{Name: "launch.command", Type: "string", Description: "Starts the process (background it, e.g. with nohup ... &)"},
+			{Name: "checkRunning.command", Type: "string", Description: "Exit 0 while the process runs; polled every checkRunning.period. Without it the process is up once launch succeeds"},
+			{Name: "checkRunning.period", Type: "duration", Default: "5s", Description: "How often checkRunning.command runs"},
+			{Name: "stop.command", Type: "string", Description: "Stops the process"},
+			{Name: "shell.env", Aliases: []string{"env"}, Type: "stringmap", Description: "Environment of every command"},
+			{Name: "run.dir", Type: "string", Description: "Working directory of the commands (default: a directory of the entity's under the system's temporary directory)"},
+			{Name: "start.timeout", Type: "duration", Default: "2m", Description: "How long checkRunning may fail after launch before start fails"},
+		},
+		Sensors: []entities.SensorType{
+			{Name: "run.dir", Type: "java.lang.String", Description: "Where the commands run"},
+		},
+		Location: func(l locations.Location) error {
+			if _, ok := l.(locations.Executor); !ok {
+				return fmt.Errorf("it is a %s location, which cannot run commands", l.Kind())
+			}
+			return nil
+		},
+		Start:   start,
+		Stop:    stop,
+		Rebind:  rebind,
+		Destroy: destroy,
+	})
+}
+
+func executor(e *entities.Entity) (locations.Executor, error) {
+	ids := e.Locations()
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("%s has no location: %w", e, locations.ErrInvalid)
+	}
+	l, err := e.Management().Locations().Get(ids[0])
+	if err != nil {
+		return nil, err
+	}
+	x, ok := l.(locations.Executor)
+	if !ok {
+		return nil, fmt.Errorf("location %s cannot run commands: %w", ids[0], locations.ErrInvalid)
+	}
+	return x, nil
+}
+
+func runDir(e *entities.Entity) string {
+	if d := e.ConfigString("run.dir"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "gantry-processes", e.Application().ID(), e.ID())
+}
+
+func env(e *entities.Entity) map[string]string {
+	out := map[string]string{"RUN_DIR": runDir(e)}
+	if v, ok := e.Config("shell.env"); ok {
+		m, _ := v.(map[string]any)
+		for k, x := range m {
+			out[k] = fmt.Sprint(x)
+		}
+	}
+	return out
+}
+
+// run runs one command of the entity as a subtask, its output and environment captured.
+func run(ctx context.Context, e *entities.Entity, x locations.Executor, title, script string) error {
+	return entities.Step(ctx, title, func(ctx context.Context) error {
+		t := entities.TaskFrom(ctx)
+		vars := env(e)
+		cmd := locations.Command{Script: script, Env: vars, Dir: runDir(e)}
+		if t != nil {
+			t.SetEnv(vars)
+			cmd.Stdout, cmd.Stderr = t.Stdout(), t.Stderr()
+		}
+		code, err := x.Exec(ctx, cmd)
+		if err != nil {
+			return fmt.Errorf("%s: %w", title, err)
+		}
+		if code != 0 {
+			return fmt.Errorf("%s exited with code %d (see its stderr)", title, code)
+		}
+		return nil
+	})
+}
+
+func start(ctx context.Context, e *entities.Entity) error {
+	x, err := executor(e)
+	if err != nil {
+		return err
+	}
+	e.SetAttribute("run.dir", runDir(e))
+	e.SetNotUp(indicator, "starting")
+	for _, p := range phases {
+		if script := e.ConfigString(p.key); script != "" {
+			if err := run(ctx, e, x, p.title, script); err != nil {
+				return err
+			}
+		}
+	}
+	check := e.ConfigString("checkRunning.command")
+	if check == "" {
+		e.SetNotUp(indicator, "")
+		return nil
+	}
+	timeout := duration(e, "start.timeout", 2*time.Minute)
+	err = entities.Step(ctx, "wait for checkRunning", func(ctx context.Context) error {
+		deadline := time.Now().Add(timeout)
+		for {
+			code, err := x.Exec(ctx, locations.Command{Script: check, Env: env(e), Dir: runDir(e)})
+			if err == nil && code == 0 {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("checkRunning still fails (exit code %d) %s after launch", code, timeout)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	e.SetNotUp(indicator, "")
+	poll(e, x, check)
+	return nil
+}
+
+// poll runs checkRunning every period while the entity runs: a failure while it is
+// expected to run puts it on fire; a later success brings it back.
+func poll(e *entities.Entity, x locations.Executor, check string) {
+	e.Management().StartFeed(e, feedName, duration(e, "checkRunning.period", 5*time.Second), func(ctx context.Context) {
+		code, err := x.Exec(ctx, locations.Command{Script: check, Env: env(e), Dir: runDir(e)})
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil && code == 0 {
+			e.SetNotUp(indicator, "")
+			e.SetProblem(indicator, "")
+			return
+		}
+		msg := fmt.Sprintf("checkRunning exited with code %d", code)
+		if err != nil {
+			msg = "checkRunning could not run: " + err.Error()
+		}
+		e.SetNotUp(indicator, msg)
+		if e.Expected() == entities.Running {
+			e.SetProblem(indicator, msg)
+		}
+	})
+}
+
+func stop(ctx context.Context, e *entities.Entity) error {
+	e.SetProblem(indicator, "")
+	script := e.ConfigString("stop.command")
+	if script == "" {
+		e.SetNotUp(indicator, "stopped")
+		return nil
+	}
+	x, err := executor(e)
+	if err != nil {
+		return err
+	}
+	err = run(ctx, e, x, "stop", script)
+	e.SetNotUp(indicator, "stopped")
+	return err
+}
+
+// rebind resumes polling of a process that was running: nothing is re-run.
+func rebind(_ context.Context, e *entities.Entity) error {
+	check := e.ConfigString("checkRunning.command")
+	if check == "" {
+		return nil
+	}
+	if e.Expected() != entities.Running {
+		return nil
+	}
+	x, err := executor(e)
+	if err != nil {
+		return err
+	}
+	poll(e, x, check)
+	return nil
+}
+
+func destroy(_ context.Context, e *entities.Entity) error {
+	if e.ConfigString("run.dir") != "" {
+		return nil // the user's directory: leave it
+	}
+	return os.RemoveAll(runDir(e))
+}
+
+func duration(e *entities.Entity, key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(e.ConfigString(key)); err == nil && d > 0 {
+		return d
+	}
+	return def
+}
