@@ -1,0 +1,150 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gantry-dev/gantry/entities"
+	"github.com/gantry-dev/gantry/entities/container"
+	"github.com/gantry-dev/gantry/locations"
+	"github.com/gantry-dev/gantry/locations/docker"
+	"github.com/gantry-dev/gantry/locations/localhost"
+	"github.com/gantry-dev/gantry/store"
+
+	// The built-in kinds register themselves.
+	_ "github.com/gantry-dev/gantry/entities/software"
+	_ "github.com/gantry-dev/gantry/entities/stock"
+)
+
+// Version is the server's version, as /v1/server/version reports it.
+const Version = "0.1.0-SNAPSHOT"
+
+// Config says how to run a server.
+type Config struct {
+	Bind    string // address to listen on, e.g. 127.0.0.1:8081
+	DataDir string // where the embedded store lives
+	// DockerHost overrides DOCKER_HOST for the `docker` location. The location is
+	// registered only when an engine answers at start.
+	DockerHost string
+	Logger     *slog.Logger
+}
+
+// Server is a running Gantry: its store, locations, Management and HTTP API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	store   store.Store
+	locs    *locations.Registry
+	mgmt    *entities.Management
+	started time.Time
+	engines []*docker.Engine
+
+	watchCancel context.CancelFunc
+	watchers    sync.WaitGroup
+}
+
+// New opens the store, registers the locations, loads and rebinds what was deployed, and
+// starts watching the Docker engines. Serve it with Handler or ListenAndServe.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), locs: locations.NewRegistry()}
+	st, err := store.OpenBolt(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	s.store = st
+	if err := s.locs.Add(localhost.New()); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if eng, err := docker.New(ctx, "docker", cfg.DockerHost); err != nil {
+		s.log.Warn("no Docker Engine answered: the docker location is not registered", "err", err)
+	} else {
+		s.engines = append(s.engines, eng)
+		if err := s.locs.Add(eng); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	s.mgmt, err = entities.New(ctx, entities.Options{Store: st, Locations: s.locs, Logger: s.log})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	s.watchCancel = cancel
+	for _, eng := range s.engines {
+		s.watchers.Add(1)
+		go func() {
+			defer s.watchers.Done()
+			if err := container.Watch(wctx, s.mgmt, eng); err != nil && !errors.Is(err, context.Canceled) {
+				s.log.Error("watching Docker events stopped", "engine", eng.ID(), "err", err)
+			}
+		}()
+	}
+	s.mgmt.Rebind(ctx)
+	s.reportOrphans(ctx)
+	return s, nil
+}
+
+// reportOrphans logs the containers that carry this server's labels but no entity claims.
+func (s *Server) reportOrphans(ctx context.Context) {
+	for _, eng := range s.engines {
+		orphans, err := container.Orphans(ctx, s.mgmt, eng)
+		if err != nil {
+			s.log.Warn("could not list containers to look for orphans", "engine", eng.ID(), "err", err)
+			continue
+		}
+		for _, c := range orphans {
+			s.log.Warn("container with this server's labels that no entity claims; remove it with `docker rm -f` if it is not needed",
+				"container", c.ID, "name", c.Name, "entity", c.Labels[container.LabelEntity], "app", c.Labels[container.LabelApp])
+		}
+	}
+}
+
+// Management gives access to the entity model, for tests and embedding.
+func (s *Server) Management() *entities.Management { return s.mgmt }
+
+// ListenAndServe serves the API on cfg.Bind until ctx is done, then shuts down cleanly.
+// ready, if not nil, receives the address once the server listens.
+func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", s.cfg.Bind)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Bind, err)
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("gantry server listening", "addr", "http://"+ln.Addr().String(), "data", s.cfg.DataDir,
+		"server", s.mgmt.ServerID(), "applications", len(s.mgmt.Applications()))
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdown)
+}
+
+// Close stops watching, writes every pending change and closes the store.
+func (s *Server) Close() error {
+	s.watchCancel()
+	s.watchers.Wait()
+	err := s.mgmt.Close()
+	for _, eng := range s.engines {
+		eng.Close()
+	}
+	return errors.Join(err, s.store.Close())
+}
