@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -191,7 +192,7 @@ func (m *Management) Application(idOrName string) (*Entity, error) {
 		return e, nil
 	}
 	for _, a := range m.apps {
-		if a.Name() == idOrName {
+		if strings.EqualFold(a.Name(), idOrName) {
 			return a, nil
 		}
 	}

@@ -253,6 +253,21 @@ var lifecycleSensors = []entities.SensorType{
 	{Name: sensors.Problems, Type: "java.util.Map", Description: "A map of namespaced indicators of problems with a service"},
 }
 
+// declaresSensor says whether a sensor is listed for the entity even without a value.
+func declaresSensor(e *entities.Entity, name string) bool {
+	for _, s := range lifecycleSensors {
+		if s.Name == name {
+			return true
+		}
+	}
+	for _, s := range e.Type().Sensors {
+		if s.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // sensorSummaries lists the sensors of an entity: the lifecycle ones, those its type
 // declares (but patterns), and every other one that has a value.
 func sensorSummaries(e *entities.Entity) []api.SensorSummary {

@@ -188,8 +188,17 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	w.Header().Set("Location", appPath(app))
+	w.Header().Set("Location", absolute(r, appPath(app)))
 	writeJSON(w, http.StatusCreated, taskSummary(s.mgmt, task))
+}
+
+// absolute makes a path of this server an absolute URL, as Brooklyn's Location headers are.
+func absolute(r *http.Request, path string) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + path
 }
 
 // blueprintFromRequest takes the blueprint from a raw YAML or JSON body, or from the
@@ -261,7 +270,7 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request, e *entities.Enti
 		return
 	}
 	e.SetName(name)
-	w.WriteHeader(http.StatusNoContent)
+	w.WriteHeader(http.StatusOK)
 }
 
 // spec returns the blueprint of an application; for another entity, the part of it that
@@ -310,8 +319,12 @@ func (s *Server) policies(w http.ResponseWriter, r *http.Request, e *entities.En
 
 func (s *Server) entityActivities(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
 	tasks := s.mgmt.Tasks(e)
-	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n >= 0 && n < len(tasks) {
-		tasks = tasks[len(tasks)-n:]
+	limit := 200
+	if n, err := strconv.Atoi(r.URL.Query().Get("limit")); err == nil && n >= 0 {
+		limit = n
+	}
+	if limit < len(tasks) {
+		tasks = tasks[len(tasks)-limit:]
 	}
 	out := make([]api.TaskSummary, 0, len(tasks))
 	for i := len(tasks) - 1; i >= 0; i-- { // newest first
@@ -329,17 +342,25 @@ func (s *Server) entityActivity(w http.ResponseWriter, r *http.Request, e *entit
 	writeJSON(w, http.StatusOK, taskSummary(s.mgmt, t))
 }
 
-// activity returns a task; with ?timeout= it first waits that long for it to end.
+// activity returns a task: 200 when it has ended, 202 while it runs. With ?timeout= it
+// first waits up to that long for the end (never: as long as it takes).
 func (s *Server) activity(w http.ResponseWriter, r *http.Request, t *entities.Task) {
+	done := false
 	if v := r.URL.Query().Get("timeout"); v != "" {
 		d, forever, err := parseTimeout(v)
 		if err != nil {
 			writeError(w, err)
 			return
 		}
-		waitFor(r.Context(), t, d, forever)
+		done = waitFor(r.Context(), t, d, forever)
+	} else {
+		done = waitFor(r.Context(), t, 0, false)
 	}
-	writeJSON(w, http.StatusOK, taskSummary(s.mgmt, t))
+	code := http.StatusOK
+	if !done {
+		code = http.StatusAccepted
+	}
+	writeJSON(w, code, taskSummary(s.mgmt, t))
 }
 
 func (s *Server) activityChildren(w http.ResponseWriter, r *http.Request, t *entities.Task) {
@@ -374,11 +395,14 @@ func (s *Server) sensorValues(w http.ResponseWriter, r *http.Request, e *entitie
 func (s *Server) sensor(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
 	name := chi.URLParam(r, "name")
 	v, ok := e.Attribute(name)
-	if !ok {
-		writeError(w, fmt.Errorf("entity %s has no value for sensor %q: %w", e.ID(), name, entities.ErrNotFound))
-		return
+	switch {
+	case ok:
+		writeValue(w, r, v)
+	case declaresSensor(e, name):
+		w.WriteHeader(http.StatusNoContent) // known, not set yet: br shows null
+	default:
+		writeError(w, fmt.Errorf("entity %s has no sensor %q: %w", e.ID(), name, entities.ErrNotFound))
 	}
-	writeValue(w, r, v)
 }
 
 // writeValue answers a sensor or config value as JSON, or as plain text when the client
@@ -441,11 +465,15 @@ func (s *Server) configValues(w http.ResponseWriter, r *http.Request, e *entitie
 func (s *Server) configValue(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
 	key := chi.URLParam(r, "key")
 	v, ok := e.Config(key)
-	if !ok {
-		writeError(w, fmt.Errorf("entity %s has no value for config key %q: %w", e.ID(), key, entities.ErrNotFound))
-		return
+	_, declared := e.Type().ConfigKey(key)
+	switch {
+	case ok:
+		writeValue(w, r, v)
+	case declared:
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeError(w, fmt.Errorf("entity %s has no config key %q: %w", e.ID(), key, entities.ErrNotFound))
 	}
-	writeValue(w, r, v)
 }
 
 func (s *Server) setConfig(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
@@ -527,7 +555,16 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, e *entities.Enti
 		writeJSON(w, http.StatusInternalServerError, api.ApiError{Message: err.Error(), Details: "task " + task.ID(), Error: http.StatusInternalServerError})
 		return
 	}
-	writeJSON(w, http.StatusOK, result)
+	// As Brooklyn: nothing for a void effector, a string as it is, anything else as JSON.
+	switch x := result.(type) {
+	case nil:
+		w.WriteHeader(http.StatusOK)
+	case string:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, x)
+	default:
+		writeJSON(w, http.StatusOK, x)
+	}
 }
 
 // effectorParams reads effector parameters from a JSON map or a form.
@@ -566,6 +603,8 @@ func parseTimeout(v string) (d time.Duration, forever bool, err error) {
 	switch v {
 	case "", "never", "forever":
 		return 0, true, nil
+	case "always":
+		return 0, false, nil
 	}
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
 		return time.Duration(n) * time.Millisecond, false, nil

@@ -1,0 +1,37 @@
+# Gantry: the two commands a newcomer needs are `make run` and `make test`.
+GO      ?= go
+BIN     := bin/gantry
+BIND    ?= 127.0.0.1:8081
+DATA    ?= .gantry
+
+.PHONY: build run test images docker vet bench clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/gantry
+
+# Run the server with the embedded store under ./.gantry. It deploys nothing by itself;
+# the `docker` location is there when a Docker Engine answers (`make images` starts one).
+run: build
+	./$(BIN) server --bind $(BIND) --data $(DATA)
+
+# Make sure a Docker Engine answers (as root on Debian: installs docker.io and starts
+# dockerd when none does) and build the local images the examples and tests use.
+docker:
+	./scripts/ensure-docker.sh
+
+images: docker
+	./scripts/build-images.sh
+
+vet:
+	$(GO) vet ./...
+
+# Every test, against the real Docker Engine. With CI=true a test whose engine is
+# missing fails instead of skipping.
+test: images vet
+	$(GO) test -count=1 -timeout 20m ./...
+
+bench: images
+	./bench/run.sh
+
+clean:
+	rm -rf bin
