@@ -387,3 +387,94 @@ func TestBadBlueprintsAreRejectedAndStartNothing(t *testing.T) {
 		t.Errorf("%d containers created by bad blueprints", n)
 	}
 }
+
+func TestProcessOnLocalhost(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s := startServer(t, "")
+	app := deploy(t, ctx, s, readExample(t, "process.yaml"))
+	if got := sensor(t, ctx, s, app, "ticker", "service.state"); got != "RUNNING" {
+		t.Fatalf("service.state = %v", got)
+	}
+	runDir := sensor(t, ctx, s, app, "ticker", "run.dir").(string)
+	t.Cleanup(func() { exec.Command("sh", "-c", `kill "$(cat pid)"`).Run() })
+
+	// Each phase is a subtask with its output captured.
+	acts, err := s.c.Activities(ctx, app, "ticker")
+	if err != nil || len(acts) == 0 {
+		t.Fatalf("activities: %v %v", acts, err)
+	}
+	var launch string
+	var walk func(id string)
+	walk = func(id string) {
+		kids, err := s.c.ActivityChildren(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range kids {
+			if k.DisplayName == "launch" {
+				launch, _ = s.c.Stream(ctx, k.ID, "stdout")
+			}
+			walk(k.ID)
+		}
+	}
+	walk(acts[len(acts)-1].ID)
+	if !strings.Contains(launch, "launched pid") {
+		t.Errorf("launch stdout = %q, want the launch command's output", launch)
+	}
+
+	// The process dies: checkRunning sees it and the entity goes on fire.
+	pid, err := os.ReadFile(filepath.Join(runDir, "pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := exec.Command("kill", strings.TrimSpace(string(pid))).Run(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "ticker on fire", func() bool {
+		return sensor(t, ctx, s, app, "ticker", "service.state") == "ON_FIRE"
+	})
+	// start runs it again.
+	if _, _, err := s.c.InvokeEffector(ctx, app, "ticker", "start", nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := sensor(t, ctx, s, app, "ticker", "service.state"); got != "RUNNING" {
+		t.Errorf("after start: %v", got)
+	}
+	task, err := s.c.DeleteApplication(ctx, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if done, err := s.c.WaitTask(ctx, task.ID); err != nil || done.IsError {
+		t.Fatalf("delete: %+v %v", done, err)
+	}
+	if _, err := os.Stat(runDir); !os.IsNotExist(err) {
+		t.Errorf("run dir %s left after delete: %v", runDir, err)
+	}
+}
+
+func TestTreeExampleInheritsConfig(t *testing.T) {
+	docker := testenv.RequireDocker(t)
+	testenv.BusyboxImage(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s := startServer(t, "")
+	removeOnCleanup(t, docker, s.id(ctx))
+	app := deploy(t, ctx, s, readExample(t, "tree.yaml"))
+	all, err := s.c.Descendants(ctx, app)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("descendants: %d %v", len(all), err)
+	}
+	for _, e := range all {
+		if got := sensor(t, ctx, s, app, e.ID, "service.state"); got != "RUNNING" {
+			t.Errorf("%s: %v", e.Name, got)
+		}
+	}
+	if v, err := s.c.ConfigValue(ctx, app, "web-2", "shop.region"); err != nil || v != "eu-west" {
+		t.Errorf("inherited config: %v %v", v, err)
+	}
+	tree, err := s.c.FetchApplications(ctx)
+	if err != nil || len(tree) != 1 || len(tree[0].Children) != 2 || len(tree[0].Children[0].Children) != 2 {
+		t.Errorf("fetch: %+v %v", tree, err)
+	}
+}

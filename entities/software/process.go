@@ -119,6 +119,7 @@ func start(ctx context.Context, e *entities.Entity) error {
 		return err
 	}
 	e.SetAttribute("run.dir", runDir(e))
+	e.SetProblem(indicator, "")
 	e.SetNotUp(indicator, "starting")
 	for _, p := range phases {
 		if script := e.ConfigString(p.key); script != "" {

@@ -1,0 +1,31 @@
+package catalog
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/gantry-dev/gantry/blueprints"
+)
+
+// Every example in examples/ parses and resolves.
+func TestExamplesResolve(t *testing.T) {
+	files, err := filepath.Glob("../examples/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples found: %v", err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := blueprints.Parse(data)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if _, err := Resolve(plan, testLocations(t)); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
