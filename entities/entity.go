@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gantry-dev/gantry/locations"
 	"github.com/gantry-dev/gantry/sensors"
 )
 
@@ -341,4 +342,24 @@ func (e *Entity) refreshChildren() {
 	notUp, problem := aggregateChildren(summary)
 	e.SetNotUp(indicatorChildren, notUp)
 	e.SetProblem(indicatorChildren, problem)
+}
+
+// LocationOf returns the entity's location (its own or inherited; the first when there
+// are several) as T, one of the contracts of package locations such as ContainerHost or
+// Executor. what names T in the error when the location is of another kind.
+func LocationOf[T any](e *Entity, what string) (T, error) {
+	var zero T
+	ids := e.Locations()
+	if len(ids) == 0 {
+		return zero, fmt.Errorf("%s has no location: %w", e, locations.ErrInvalid)
+	}
+	l, err := e.mgmt.locations.Get(ids[0])
+	if err != nil {
+		return zero, err
+	}
+	t, ok := l.(T)
+	if !ok {
+		return zero, fmt.Errorf("location %s is a %s location, not %s: %w", ids[0], l.Kind(), what, locations.ErrInvalid)
+	}
+	return t, nil
 }

@@ -76,19 +76,7 @@ func init() {
 
 // host finds the engine an entity runs on.
 func host(e *entities.Entity) (locations.ContainerHost, error) {
-	ids := e.Locations()
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("%s has no location: %w", e, locations.ErrInvalid)
-	}
-	l, err := e.Management().Locations().Get(ids[0])
-	if err != nil {
-		return nil, err
-	}
-	h, ok := l.(locations.ContainerHost)
-	if !ok {
-		return nil, fmt.Errorf("location %s is not a Docker engine: %w", ids[0], locations.ErrInvalid)
-	}
-	return h, nil
+	return entities.LocationOf[locations.ContainerHost](e, "a Docker engine")
 }
 
 func containerID(e *entities.Entity) string {
@@ -287,7 +275,9 @@ func died(e *entities.Entity, exitCode int) {
 	}
 }
 
-func stop(ctx context.Context, e *entities.Entity) error {
+// onContainer calls fn with the entity's engine and container id; it does nothing when
+// the entity has no container.
+func onContainer(e *entities.Entity, fn func(h locations.ContainerHost, id string) error) error {
 	id := containerID(e)
 	if id == "" {
 		return nil
@@ -296,8 +286,14 @@ func stop(ctx context.Context, e *entities.Entity) error {
 	if err != nil {
 		return err
 	}
-	err = entities.Step(ctx, "Stop container "+short(id), func(ctx context.Context) error {
-		return h.StopContainer(ctx, id, 10*time.Second)
+	return fn(h, id)
+}
+
+func stop(ctx context.Context, e *entities.Entity) error {
+	err := onContainer(e, func(h locations.ContainerHost, id string) error {
+		return entities.Step(ctx, "Stop container "+short(id), func(ctx context.Context) error {
+			return h.StopContainer(ctx, id, 10*time.Second)
+		})
 	})
 	if errors.Is(err, locations.ErrNotFound) {
 		err = nil
@@ -315,54 +311,41 @@ func restart(ctx context.Context, e *entities.Entity) error {
 }
 
 func destroy(ctx context.Context, e *entities.Entity) error {
-	id := containerID(e)
-	if id == "" {
+	return onContainer(e, func(h locations.ContainerHost, id string) error {
+		if err := h.RemoveContainer(ctx, id); err != nil {
+			return fmt.Errorf("remove container %s: %w", short(id), err)
+		}
+		entities.Logf(ctx, "removed container %s", short(id))
+		e.SetAttribute(sensors.ContainerID, nil)
 		return nil
-	}
-	h, err := host(e)
-	if err != nil {
-		return err
-	}
-	if err := h.RemoveContainer(ctx, id); err != nil {
-		return fmt.Errorf("remove container %s: %w", short(id), err)
-	}
-	entities.Logf(ctx, "removed container %s", short(id))
-	e.SetAttribute(sensors.ContainerID, nil)
-	return nil
+	})
 }
 
 // rebind re-adopts the entity's container by id after a server restart: nothing is
 // created. A container that vanished, or died, while the server was down puts the
 // entity on fire.
 func rebind(ctx context.Context, e *entities.Entity) error {
-	id := containerID(e)
-	if id == "" {
+	return onContainer(e, func(h locations.ContainerHost, id string) error {
+		c, err := h.InspectContainer(ctx, id)
+		if errors.Is(err, locations.ErrNotFound) {
+			msg := fmt.Sprintf("container %s no longer exists", short(id))
+			e.SetNotUp(indicator, msg)
+			e.SetProblem(indicator, msg)
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("inspect container %s: %w", short(id), err)
+		}
+		switch {
+		case c.Running:
+			publish(e, c)
+		case e.Expected() == entities.Running:
+			died(e, c.ExitCode)
+		default:
+			markRunning(e, c)
+		}
 		return nil
-	}
-	h, err := host(e)
-	if err != nil {
-		return err
-	}
-	c, err := h.InspectContainer(ctx, id)
-	if errors.Is(err, locations.ErrNotFound) {
-		msg := fmt.Sprintf("container %s no longer exists", short(id))
-		e.SetNotUp(indicator, msg)
-		e.SetProblem(indicator, msg)
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("inspect container %s: %w", short(id), err)
-	}
-	if c.Running {
-		publish(e, c)
-		return nil
-	}
-	if e.Expected() == entities.Running {
-		died(e, c.ExitCode)
-	} else {
-		markRunning(e, c)
-	}
-	return nil
+	})
 }
 
 func short(id string) string {

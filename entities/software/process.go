@@ -59,19 +59,7 @@ func init() {
 }
 
 func executor(e *entities.Entity) (locations.Executor, error) {
-	ids := e.Locations()
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("%s has no location: %w", e, locations.ErrInvalid)
-	}
-	l, err := e.Management().Locations().Get(ids[0])
-	if err != nil {
-		return nil, err
-	}
-	x, ok := l.(locations.Executor)
-	if !ok {
-		return nil, fmt.Errorf("location %s cannot run commands: %w", ids[0], locations.ErrInvalid)
-	}
-	return x, nil
+	return entities.LocationOf[locations.Executor](e, "a machine that runs commands")
 }
 
 func runDir(e *entities.Entity) string {
