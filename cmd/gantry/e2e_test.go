@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -54,8 +55,26 @@ type server struct {
 	cmd  *exec.Cmd
 	url  string
 	data string
-	log  *bytes.Buffer
+	log  *syncBuffer
 	c    *client.Client
+}
+
+// syncBuffer collects the server's output while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func freeAddr(t *testing.T) string {
@@ -74,7 +93,7 @@ func startServer(t *testing.T, data string) *server {
 		data = t.TempDir()
 	}
 	addr := freeAddr(t)
-	s := &server{t: t, data: data, url: "http://" + addr, log: &bytes.Buffer{}}
+	s := &server{t: t, data: data, url: "http://" + addr, log: &syncBuffer{}}
 	s.cmd = exec.Command(binary, "server", "--bind", addr, "--data", data)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 	if err := s.cmd.Start(); err != nil {
@@ -476,5 +495,32 @@ func TestTreeExampleInheritsConfig(t *testing.T) {
 	tree, err := s.c.FetchApplications(ctx)
 	if err != nil || len(tree) != 1 || len(tree[0].Children) != 2 || len(tree[0].Children[0].Children) != 2 {
 		t.Errorf("fetch: %+v %v", tree, err)
+	}
+}
+
+func TestOrphanContainersAreReportedAtStart(t *testing.T) {
+	docker := testenv.RequireDocker(t)
+	image := testenv.BusyboxImage(t)
+	ctx := context.Background()
+	s := startServer(t, "")
+	serverID := s.id(ctx)
+	removeOnCleanup(t, docker, serverID)
+	s.kill()
+	// A container with this server's labels that no entity claims, as a crash between
+	// creating a container and recording it would leave.
+	created, err := docker.ContainerCreate(ctx, &container.Config{
+		Image: image, Cmd: []string{"sleep", "60"},
+		Labels: map[string]string{"dev.gantry.server": serverID, "dev.gantry.entity": "nobody"},
+	}, nil, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2 := startServer(t, s.data)
+	if !strings.Contains(s2.log.String(), "no entity claims") || !strings.Contains(s2.log.String(), created.ID) {
+		t.Errorf("the orphan %s is not reported; log:\n%s", created.ID, s2.log)
+	}
+	// Reporting is all: the container is left for the user to decide.
+	if _, err := docker.ContainerInspect(ctx, created.ID); err != nil {
+		t.Errorf("orphan removed: %v", err)
 	}
 }
