@@ -42,6 +42,9 @@ type Entity struct {
 
 	// lifecycle serialises start, stop, restart and unmanage of this entity.
 	lifecycle sync.Mutex
+	// aggregate serialises the recomputation of the indicators derived from the
+	// children, so that a stale computation never overwrites a newer one.
+	aggregate sync.Mutex
 
 	mu            sync.RWMutex
 	name          string
@@ -148,6 +151,15 @@ func (e *Entity) ConfigString(key string) string {
 		return s
 	}
 	return fmt.Sprint(v)
+}
+
+// ConfigDuration returns a duration config value (such as "30s"), or def when it is
+// unset or not a duration.
+func (e *Entity) ConfigDuration(key string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(e.ConfigString(key)); err == nil && d >= 0 {
+		return d
+	}
+	return def
 }
 
 // EffectiveConfig is every config value the entity sees: declared defaults, then
@@ -334,6 +346,8 @@ func (e *Entity) refreshState() {
 
 // refreshChildren recomputes the indicators a parent derives from its children.
 func (e *Entity) refreshChildren() {
+	e.aggregate.Lock()
+	defer e.aggregate.Unlock()
 	kids := e.Children()
 	summary := make([]childSummary, len(kids))
 	for i, c := range kids {

@@ -28,6 +28,9 @@ type ContainerSpec struct {
 	CPUShares int64
 	// MemoryBytes is the memory limit (0: unlimited).
 	MemoryBytes int64
+	// Init runs a small init process as PID 1 that forwards signals and reaps
+	// zombies, so that a command that does not handle SIGTERM still stops promptly.
+	Init bool
 }
 
 // Container is what the engine says about a container.

@@ -52,6 +52,8 @@ func init() {
 			{Name: "labels", Aliases: []string{"docker.container.labels"}, Type: "stringmap", Description: "Extra container labels"},
 			{Name: "cpuShares", Aliases: []string{"docker.cpuShares"}, Type: "integer", Description: "Relative CPU weight"},
 			{Name: "memory", Aliases: []string{"docker.memory"}, Type: "string", Description: "Memory limit: bytes, or with a unit such as 256m or 1g"},
+			{Name: "init", Type: "boolean", Default: true, Description: "Run an init process as PID 1, so that the command gets SIGTERM on stop and zombies are reaped"},
+			{Name: "stop.timeout", Type: "duration", Default: "10s", Description: "How long stop waits after SIGTERM before it kills the container"},
 		},
 		Sensors: []entities.SensorType{
 			{Name: sensors.ContainerID, Type: "java.lang.String", Description: "Docker container id"},
@@ -134,7 +136,9 @@ func Spec(e *entities.Entity) (locations.ContainerSpec, error) {
 	if tag := e.ConfigString("imageTag"); tag != "" && !strings.Contains(image[strings.LastIndex(image, "/")+1:], ":") {
 		image += ":" + tag
 	}
+	init, _ := e.Config("init")
 	spec := locations.ContainerSpec{
+		Init:   init == true,
 		Name:   "gantry-" + e.ID(),
 		Image:  image,
 		Env:    stringMap(e, "env"),
@@ -292,7 +296,7 @@ func onContainer(e *entities.Entity, fn func(h locations.ContainerHost, id strin
 func stop(ctx context.Context, e *entities.Entity) error {
 	err := onContainer(e, func(h locations.ContainerHost, id string) error {
 		return entities.Step(ctx, "Stop container "+short(id), func(ctx context.Context) error {
-			return h.StopContainer(ctx, id, 10*time.Second)
+			return h.StopContainer(ctx, id, e.ConfigDuration("stop.timeout", 10*time.Second))
 		})
 	})
 	if errors.Is(err, locations.ErrNotFound) {

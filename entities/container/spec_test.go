@@ -43,7 +43,8 @@ func TestSpec(t *testing.T) {
 		wantErr string
 	}{
 		{"minimal", map[string]any{"image": "gantry/busybox"},
-			[]string{"Image:gantry/busybox", "Command:[]", "dev.gantry.server:srv1"}, ""},
+			[]string{"Image:gantry/busybox", "Command:[]", "dev.gantry.server:srv1", "Init:true"}, ""},
+		{"init off", map[string]any{"image": "x", "init": false}, []string{"Init:false"}, ""},
 		{"tag appended", map[string]any{"image": "redis", "imageTag": "7"}, []string{"Image:redis:7"}, ""},
 		{"tag not doubled", map[string]any{"image": "localhost:5000/redis:6", "imageTag": "7"}, []string{"Image:localhost:5000/redis:6 "}, ""},
 		{"string command runs in sh", map[string]any{"image": "x", "command": "echo hi"}, []string{"Command:[/bin/sh -c echo hi]"}, ""},

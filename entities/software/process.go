@@ -121,7 +121,7 @@ func start(ctx context.Context, e *entities.Entity) error {
 		e.SetNotUp(indicator, "")
 		return nil
 	}
-	timeout := duration(e, "start.timeout", 2*time.Minute)
+	timeout := e.ConfigDuration("start.timeout", 2*time.Minute)
 	err = entities.Step(ctx, "wait for checkRunning", func(ctx context.Context) error {
 		deadline := time.Now().Add(timeout)
 		for {
@@ -150,7 +150,7 @@ func start(ctx context.Context, e *entities.Entity) error {
 // poll runs checkRunning every period while the entity runs: a failure while it is
 // expected to run puts it on fire; a later success brings it back.
 func poll(e *entities.Entity, x locations.Executor, check string) {
-	e.Management().StartFeed(e, feedName, duration(e, "checkRunning.period", 5*time.Second), func(ctx context.Context) {
+	e.Management().StartFeed(e, feedName, e.ConfigDuration("checkRunning.period", 5*time.Second), func(ctx context.Context) {
 		code, err := x.Exec(ctx, locations.Command{Script: check, Env: env(e), Dir: runDir(e)})
 		if ctx.Err() != nil {
 			return
@@ -209,11 +209,4 @@ func destroy(_ context.Context, e *entities.Entity) error {
 		return nil // the user's directory: leave it
 	}
 	return os.RemoveAll(runDir(e))
-}
-
-func duration(e *entities.Entity, key string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(e.ConfigString(key)); err == nil && d > 0 {
-		return d
-	}
-	return def
 }

@@ -47,6 +47,9 @@ func createConfig(spec locations.ContainerSpec) (*container.Config, *container.H
 	hc := &container.HostConfig{
 		Resources: container.Resources{CPUShares: spec.CPUShares, Memory: spec.MemoryBytes},
 	}
+	if spec.Init {
+		hc.Init = &spec.Init
+	}
 
 	if len(spec.OpenPorts)+len(spec.PortBindings) > 0 {
 		cfg.ExposedPorts = nat.PortSet{}
