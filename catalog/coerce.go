@@ -73,7 +73,11 @@ func Coerce(typ string, v any) (any, error) {
 		case int:
 			return (time.Duration(x) * time.Millisecond).String(), nil
 		case string:
-			if d, err := time.ParseDuration(strings.TrimSpace(x)); err == nil {
+			x = strings.TrimSpace(x)
+			if ms, err := strconv.Atoi(x); err == nil {
+				return (time.Duration(ms) * time.Millisecond).String(), nil
+			}
+			if d, err := time.ParseDuration(x); err == nil {
 				return d.String(), nil
 			}
 		}

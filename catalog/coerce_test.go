@@ -27,6 +27,7 @@ func TestCoerce(t *testing.T) {
 		{"boolean", "yes please", nil, "must be true or false"},
 		{"duration", "30s", "30s", ""},
 		{"duration", 1500, "1.5s", ""},
+		{"duration", "1000", "1s", ""},
 		{"duration", "soon", nil, "must be a duration"},
 		{"list", []any{1, "a"}, []any{1, "a"}, ""},
 		{"list", "a", nil, "must be a list"},

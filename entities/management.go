@@ -150,7 +150,9 @@ func (m *Management) build(spec *Spec, parent, app *Entity) ([]*Entity, error) {
 		mgmt: m, typ: t, id: newID(), parent: parent, app: app,
 		name: spec.Name, blueprintID: spec.BlueprintID, catalogItemID: spec.CatalogItemID,
 		config: maps.Clone(spec.Config), locations: spec.Locations, tags: spec.Tags,
-		attrs: make(map[string]any), created: time.Now(),
+		created: time.Now(),
+		// Brooklyn's indicator maps exist from the start, empty when all is well.
+		attrs: map[string]any{sensors.NotUpIndicators: map[string]any{}, sensors.Problems: map[string]any{}},
 	}
 	if e.app == nil {
 		e.app = e
@@ -255,8 +257,8 @@ func (m *Management) Invoke(ctx context.Context, e *Entity, effector string, par
 	}
 	t := m.newTask(nil, "Invoking effector "+eff.Name, eff.Description, e.id, e.Name(), e.app.id)
 	t.tags = []string{"EFFECTOR", "effector:" + eff.Name}
+	t.start()
 	go func() {
-		t.start()
 		res, err := eff.Run(context.WithValue(m.ctx, taskKey{}, t), e, params)
 		if err != nil {
 			m.log.Warn("effector failed", "entity", e.id, "effector", eff.Name, "task", t.id, "err", err)
@@ -332,8 +334,8 @@ func (m *Management) Unmanage(ctx context.Context, app *Entity) (*Task, error) {
 	}
 	t := m.newTask(nil, "Stopping and unmanaging "+app.Name(), "stop the application and release everything it holds", app.id, app.Name(), app.id)
 	t.tags = []string{"EFFECTOR", "effector:stop"}
+	t.start()
 	go func() {
-		t.start()
 		err := m.unmanage(context.WithValue(m.ctx, taskKey{}, t), app)
 		t.finish(nil, err)
 	}()

@@ -118,9 +118,34 @@ func taskLink(m *entities.Management, id string) api.TaskLink {
 	l := api.TaskLink{Link: "/v1/activities/" + id, Metadata: api.TaskLinkMeta{ID: id}}
 	if t, err := m.Task(id); err == nil {
 		s := t.Snapshot()
-		l.Metadata.TaskName, l.Metadata.EntityID, l.Metadata.EntityDisplayName = s.Name, s.EntityID, s.EntityName
+		l.Metadata.TaskName, l.Metadata.EntityID, l.Metadata.EntityDisplayName = s.Name, s.EntityID, entityName(m, s)
 	}
 	return l
+}
+
+// entityName is the current name of a task's entity, as Brooklyn shows it; the name it
+// had when the task began once the entity is gone.
+func entityName(m *entities.Management, s entities.TaskSnapshot) string {
+	if s.EntityID == "" {
+		return s.EntityName
+	}
+	if e, err := m.Entity(s.EntityID); err == nil {
+		return e.Name()
+	}
+	return s.EntityName
+}
+
+// hasStream says whether a task has the named stream, as its summary lists them: every
+// task captures stdout and stderr; env exists once a command ran with one; Gantry's
+// tasks never have stdin.
+func hasStream(s entities.TaskSnapshot, name string) bool {
+	switch name {
+	case "stdout", "stderr":
+		return true
+	case "env":
+		return s.HasEnv
+	}
+	return false
 }
 
 func taskSummary(m *entities.Management, t *entities.Task) api.TaskSummary {
@@ -128,7 +153,7 @@ func taskSummary(m *entities.Management, t *entities.Task) api.TaskSummary {
 	self := "/v1/activities/" + s.ID
 	ts := api.TaskSummary{
 		ID: s.ID, DisplayName: s.Name, Description: s.Description,
-		EntityID: s.EntityID, EntityDisplayName: s.EntityName,
+		EntityID: s.EntityID, EntityDisplayName: entityName(m, s),
 		Tags:          []any{},
 		SubmitTimeUTC: millis(s.Submitted), StartTimeUTC: millis(s.Started), EndTimeUTC: millis(s.Ended),
 		CurrentStatus: brooklynStatus(s.State),

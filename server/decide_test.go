@@ -55,6 +55,7 @@ func TestStatusOf(t *testing.T) {
 		{fmt.Errorf("x: %w", entities.ErrNotFound), http.StatusNotFound},
 		{fmt.Errorf("x: %w", locations.ErrNotFound), http.StatusNotFound},
 		{fmt.Errorf("x: %w", entities.ErrConflict), http.StatusConflict},
+		{fmt.Errorf("x: %w", errPrecondition), http.StatusPreconditionFailed},
 		{fmt.Errorf("x: %w", locations.ErrUnavailable), http.StatusServiceUnavailable},
 		{context.DeadlineExceeded, http.StatusGatewayTimeout},
 		{errors.New("boom"), http.StatusInternalServerError},

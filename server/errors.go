@@ -15,6 +15,10 @@ import (
 // errBadRequest marks a request the client got wrong (a bad parameter, a bad body).
 var errBadRequest = errors.New("bad request")
 
+// errPrecondition marks a request whose parts do not fit together, such as an entity id
+// of another application than the one in the path (412, as Brooklyn answers it).
+var errPrecondition = errors.New("precondition failed")
+
 // statusOf is the one place where errors become HTTP status codes.
 func statusOf(err error) int {
 	switch {
@@ -25,6 +29,8 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, entities.ErrConflict):
 		return http.StatusConflict
+	case errors.Is(err, errPrecondition):
+		return http.StatusPreconditionFailed
 	case errors.Is(err, locations.ErrUnavailable):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded):

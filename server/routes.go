@@ -109,13 +109,33 @@ func (s *Server) withApp(h appHandler) http.HandlerFunc {
 // withEntity resolves {app} and {entity}, each by id or by name.
 func (s *Server) withEntity(h entityHandler) http.HandlerFunc {
 	return s.withApp(func(w http.ResponseWriter, r *http.Request, app *entities.Entity) {
-		e, err := s.mgmt.FindEntity(app, chi.URLParam(r, "entity"))
+		e, err := s.findEntity(app, chi.URLParam(r, "app"), chi.URLParam(r, "entity"))
 		if err != nil {
 			writeError(w, err)
 			return
 		}
 		h(w, r, e)
 	})
+}
+
+// findEntity resolves an entity token within app. br passes the application token as the
+// entity when none is given (`br app X sensor` asks for .../applications/X/entities/X),
+// so the token that named the application names it as an entity too, even when it
+// matched the application's name case-insensitively. An id of an entity of another
+// application is 412, as in Brooklyn.
+func (s *Server) findEntity(app *entities.Entity, appToken, token string) (*entities.Entity, error) {
+	e, err := s.mgmt.FindEntity(app, token)
+	if err == nil {
+		return e, nil
+	}
+	if token == appToken {
+		return app, nil
+	}
+	if other, oerr := s.mgmt.Entity(token); oerr == nil && other.Application() != app {
+		return nil, fmt.Errorf("entity %s belongs to application %s, not to %s (%s): %w",
+			other.ID(), other.Application().ID(), app.ID(), app.Name(), errPrecondition)
+	}
+	return nil, err
 }
 
 func (s *Server) withTask(h taskHandler) http.HandlerFunc {
@@ -374,8 +394,14 @@ func (s *Server) activityChildren(w http.ResponseWriter, r *http.Request, t *ent
 func (s *Server) activityStream(w http.ResponseWriter, r *http.Request, t *entities.Task) {
 	name := chi.URLParam(r, "stream")
 	text, ok := t.Stream(name)
-	if !ok {
-		writeError(w, fmt.Errorf("task %s has no stream %q (stdin, stdout, stderr, env): %w", t.ID(), name, entities.ErrNotFound))
+	if snap := t.Snapshot(); !ok || !hasStream(snap, name) {
+		var has []string
+		for _, n := range []string{"stdin", "stdout", "stderr", "env"} {
+			if hasStream(snap, n) {
+				has = append(has, n)
+			}
+		}
+		writeError(w, fmt.Errorf("task %s has no stream %q (it has %s): %w", t.ID(), name, strings.Join(has, ", "), entities.ErrNotFound))
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -531,10 +557,16 @@ func (s *Server) effectors(w http.ResponseWriter, r *http.Request, e *entities.E
 // invoke calls an effector. By default it blocks and answers 200 with the result;
 // with ?timeout=0, or when the timeout passes first, it answers 202 with the task.
 func (s *Server) invoke(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
-	params, err := effectorParams(r)
+	params, form, err := effectorParams(r)
 	if err != nil {
 		writeError(w, err)
 		return
+	}
+	if form {
+		if params, err = coerceParams(e, chi.URLParam(r, "name"), params); err != nil {
+			writeError(w, err)
+			return
+		}
 	}
 	d, forever, err := parseTimeout(r.URL.Query().Get("timeout"))
 	if err != nil {
@@ -567,12 +599,13 @@ func (s *Server) invoke(w http.ResponseWriter, r *http.Request, e *entities.Enti
 	}
 }
 
-// effectorParams reads effector parameters from a JSON map or a form.
-func effectorParams(r *http.Request) (map[string]any, error) {
+// effectorParams reads effector parameters from a JSON map or a form (as br sends them);
+// form says which, since form values are all strings.
+func effectorParams(r *http.Request) (params map[string]any, form bool, err error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct == "application/x-www-form-urlencoded" || ct == "multipart/form-data" {
 		if err := r.ParseMultipartForm(1 << 20); err != nil && err != http.ErrNotMultipart {
-			return nil, fmt.Errorf("read effector parameters: %w: %w", err, errBadRequest)
+			return nil, true, fmt.Errorf("read effector parameters: %w: %w", err, errBadRequest)
 		}
 		out := map[string]any{}
 		for k, v := range r.PostForm {
@@ -580,20 +613,61 @@ func effectorParams(r *http.Request) (map[string]any, error) {
 				out[k] = v[0]
 			}
 		}
-		return out, nil
+		return out, true, nil
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("read effector parameters: %w: %w", err, errBadRequest)
+		return nil, false, fmt.Errorf("read effector parameters: %w: %w", err, errBadRequest)
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	var out map[string]any
 	if err := json.Unmarshal(body, &out); err != nil {
-		return nil, fmt.Errorf("effector parameters must be a JSON map of names to values: %w: %w", err, errBadRequest)
+		return nil, false, fmt.Errorf("effector parameters must be a JSON map of names to values: %w: %w", err, errBadRequest)
 	}
-	return out, nil
+	return out, false, nil
+}
+
+// coerceParams turns the string values of a form into the types the effector declares
+// ("true" for a java.lang.Boolean, "3" for a java.lang.Integer), as Brooklyn does.
+// Parameters the effector does not declare, and effectors it does not have, are left
+// for Management.Invoke to refuse.
+func coerceParams(e *entities.Entity, effector string, params map[string]any) (map[string]any, error) {
+	eff, ok := e.Type().Effector(effector)
+	if !ok {
+		return params, nil
+	}
+	for _, p := range eff.Params {
+		v, given := params[p.Name]
+		if !given {
+			continue
+		}
+		val, err := catalog.Coerce(paramType(p.Type), v)
+		if err != nil {
+			return nil, fmt.Errorf("effector %s, parameter %s: %w: %w", effector, p.Name, err, errBadRequest)
+		}
+		params[p.Name] = val
+	}
+	return params, nil
+}
+
+// paramType names, in catalog.Coerce's terms, the type of an effector parameter, which
+// may be given in Brooklyn's Java terms or in a blueprint's.
+func paramType(t string) string {
+	switch t {
+	case "java.lang.Boolean", "boolean", "Boolean":
+		return "boolean"
+	case "java.lang.Integer", "java.lang.Long", "java.lang.Short", "int", "long", "integer", "Integer", "Long":
+		return "integer"
+	case "java.lang.Double", "java.lang.Float", "java.lang.Number", "double", "float", "number", "Double":
+		return "number"
+	case "java.lang.String", "string", "String":
+		return "string"
+	case "org.apache.brooklyn.util.time.Duration", "duration", "Duration":
+		return "duration"
+	}
+	return ""
 }
 
 // parseTimeout reads Brooklyn's timeout parameter: "never" (or empty) waits forever, a

@@ -208,5 +208,10 @@ func destroy(_ context.Context, e *entities.Entity) error {
 	if e.ConfigString("run.dir") != "" {
 		return nil // the user's directory: leave it
 	}
-	return os.RemoveAll(runDir(e))
+	dir := runDir(e)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	os.Remove(filepath.Dir(dir)) // the application's directory, once it is empty
+	return nil
 }
