@@ -247,19 +247,19 @@ func rootConfig(in map[string]*blueprints.Value) map[string]any {
 func (r *resolver) locations(in []*blueprints.Location) []string {
 	var out []string
 	for _, l := range in {
-		if len(l.Config) > 0 {
-			r.fail(l.Pos, l.Path, "per-location config is not supported yet: register the location and name it (%q)", l.Spec)
-			continue
+		cfg := make(map[string]any, len(l.Config))
+		for k, v := range l.Config {
+			cfg[k] = v.Raw
 		}
-		if _, err := r.locs.Get(l.Spec); err != nil {
-			if errors.Is(err, locations.ErrNotFound) {
-				r.fail(l.Pos, l.Path, "unknown location %q (this server has: %s)", l.Spec, strings.Join(locationIDs(r.locs), ", "))
-			} else {
-				r.fail(l.Pos, l.Path, "location %q: %v", l.Spec, err)
-			}
-			continue
+		loc, err := r.locs.Resolve(l.Spec, cfg)
+		switch {
+		case errors.Is(err, locations.ErrNotFound):
+			r.fail(l.Pos, l.Path, "unknown location %q (this server has: %s)", l.Spec, strings.Join(locationIDs(r.locs), ", "))
+		case err != nil:
+			r.fail(l.Pos, l.Path, "location %q: %v", l.Spec, err)
+		default:
+			out = append(out, loc.ID())
 		}
-		out = append(out, l.Spec)
 	}
 	return out
 }

@@ -38,6 +38,9 @@ func (m *Management) start(ctx context.Context, e *Entity) error {
 	e.SetProblem(problemRebind, "")
 	e.SetExpected(Starting)
 	err := func() error {
+		if err := m.resolveDeferred(ctx, e); err != nil {
+			return err
+		}
 		if e.typ.Start != nil {
 			if err := e.typ.Start(ctx, e); err != nil {
 				return err

@@ -78,6 +78,15 @@ func (r *Registry) Get(id string) (Location, error) {
 
 // Remove unregisters the location with that id; an unknown id is an error
 // wrapping ErrNotFound. It does not close or release anything.
+// Resolve finds the location a blueprint names: a registered id, or (with the named and
+// byon locations work) a spec such as named:<name> or byon:(hosts=...) with its config.
+func (r *Registry) Resolve(spec string, config map[string]any) (Location, error) {
+	if len(config) > 0 {
+		return nil, fmt.Errorf("location %q: per-location config is not supported yet: %w", spec, ErrInvalid)
+	}
+	return r.Get(spec)
+}
+
 func (r *Registry) Remove(id string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
