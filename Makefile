@@ -4,7 +4,7 @@ BIN     := bin/gantry
 BIND    ?= 127.0.0.1:8081
 DATA    ?= .gantry
 
-.PHONY: build run test images docker vet bench clean
+.PHONY: build run test images docker sshd vet bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gantry
@@ -19,6 +19,11 @@ run: build
 docker:
 	./scripts/ensure-docker.sh
 
+# Make sure OpenSSH's sshd is installed (as root on Debian: installs openssh-server);
+# the byon tests start their own sshd processes on loopback ports.
+sshd:
+	./scripts/ensure-sshd.sh
+
 images: docker
 	./scripts/build-images.sh
 
@@ -27,7 +32,7 @@ vet:
 
 # Every test, against the real Docker Engine. With CI=true a test whose engine is
 # missing fails instead of skipping.
-test: images vet
+test: images sshd vet
 	$(GO) test -count=1 -timeout 20m ./...
 
 bench: images

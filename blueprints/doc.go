@@ -11,7 +11,10 @@
 // own errors with Errorf and the positions kept here. Every error wraps ErrInvalid.
 //
 // $brooklyn: DSL strings are kept as plain strings; YAML anchors, aliases and merge
-// keys (<<) are resolved.
+// keys (<<) are resolved. ParseDSL reads one into a syntax tree (and ParseDSLValue
+// Brooklyn's map form too), FindDSL finds them in a value with their positions, and the
+// DSL's pure parts live here: its functions (DSLFunctions), the scopes over any entity
+// tree (FindInScope), formatString, urlEncode, regexReplacement and durations.
 //
 // It imports nothing of Gantry's: only the standard library and gopkg.in/yaml.v3.
 package blueprints

@@ -135,6 +135,10 @@ func Coerce(typ string, v any) (any, error) {
 			out[k] = n
 		}
 		return out, nil
+	case "port":
+		return coercePort(v)
+	case "timestamp":
+		return coerceTimestamp(v)
 	case "map":
 		if m, ok := v.(map[string]any); ok {
 			return m, nil

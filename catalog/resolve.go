@@ -15,8 +15,14 @@ import (
 // Resolve turns a plan into the spec of the application to deploy. Every problem found
 // is reported, each with its position; the error wraps blueprints.ErrInvalid.
 func Resolve(plan *blueprints.Plan, locs *locations.Registry) (*entities.Spec, error) {
-	r := &resolver{locs: locs}
+	return resolveWith(plan, locs, nil)
+}
+
+// resolveWith is Resolve seeing the catalog through view (nil: built-in types only).
+func resolveWith(plan *blueprints.Plan, locs *locations.Registry, view *view) (*entities.Spec, error) {
+	r := &resolver{locs: locs, view: view}
 	spec := r.resolve(plan)
+	r.checkDSL(plan, spec) // dsl.go
 	if len(r.errs) > 0 {
 		slices.SortStableFunc(r.errs, func(a, b *blueprints.Error) int {
 			if a.Pos.Line != b.Pos.Line {
@@ -32,6 +38,13 @@ func Resolve(plan *blueprints.Plan, locs *locations.Registry) (*entities.Spec, e
 type resolver struct {
 	locs *locations.Registry
 	errs blueprints.Errors
+	// paramChecks are the parameters whose constraints are checked once the tree is
+	// resolved (parameters.go).
+	paramChecks []paramCheck
+	// view is the catalog's items (items_expand.go); nil for built-in types only.
+	view *view
+	// sources are the services the specs come from, for the DSL's checks (dsl.go).
+	sources map[*entities.Spec]*blueprints.Service
 }
 
 func (r *resolver) fail(pos blueprints.Pos, path, format string, args ...any) {
@@ -40,7 +53,9 @@ func (r *resolver) fail(pos blueprints.Pos, path, format string, args ...any) {
 
 func (r *resolver) resolve(plan *blueprints.Plan) *entities.Spec {
 	for key, v := range plan.Adjuncts {
-		r.fail(v.Pos, v.Path, "%s is not supported yet by this server; remove it to deploy", key)
+		if !handledAdjunct(key) {
+			r.fail(v.Pos, v.Path, "%s is not supported yet by this server; remove it to deploy", key)
+		}
 	}
 	app := &entities.Spec{
 		Type:        stock.Application,
@@ -49,6 +64,7 @@ func (r *resolver) resolve(plan *blueprints.Plan) *entities.Spec {
 		Config:      rootConfig(plan.Config),
 		Tags:        raws(plan.Tags),
 	}
+	r.rootParameters(plan, app)
 	app.Locations = r.locations(plan.Locations)
 	// Check every service before unwrapping, so that every error is reported.
 	var services []*entities.Spec
@@ -62,6 +78,7 @@ func (r *resolver) resolve(plan *blueprints.Plan) *entities.Spec {
 		spec, _ := r.service(s, app.Locations)
 		children = append(children, spec)
 	}
+	r.checkParameters(app, append(slices.Clone(services), children...))
 	if len(r.errs) > 0 {
 		return nil
 	}
@@ -84,6 +101,8 @@ func (r *resolver) resolve(plan *blueprints.Plan) *entities.Spec {
 			}
 		}
 		only.Tags = append(app.Tags, only.Tags...)
+		only.Parameters = append(app.Parameters, only.Parameters...)
+		only.Initializers = append(app.Initializers, only.Initializers...)
 		if only.BlueprintID == "" {
 			only.BlueprintID = plan.ID
 		}
@@ -110,6 +129,9 @@ func defaultAppName(services []*entities.Spec) string {
 // service resolves one service and its children. inherited are the locations it gets
 // from above, for the check that its kind can run there.
 func (r *resolver) service(s *blueprints.Service, inherited []string) (*entities.Spec, *entities.Type) {
+	if spec, t, ok := r.fromCatalog(s, inherited); ok {
+		return spec, t
+	}
 	t, prefixed, err := entities.ResolveType(s.Type)
 	if err != nil {
 		r.fail(s.TypePos, s.Path+".type", "unknown type %q%s", s.Type, typeHint(s.Type))
@@ -119,15 +141,19 @@ func (r *resolver) service(s *blueprints.Service, inherited []string) (*entities
 		spec.Type = t.Name
 	}
 	for key, v := range s.Adjuncts {
-		r.fail(v.Pos, v.Path, "%s is not supported yet by this server; remove it to deploy", key)
+		if !handledAdjunct(key) {
+			r.fail(v.Pos, v.Path, "%s is not supported yet by this server; remove it to deploy", key)
+		}
 	}
-	spec.Config = r.config(t, s, prefixed)
+	spec.Parameters = r.parameters(s.Adjuncts[parametersKey], spec)
+	spec.Initializers = r.initializers(s.Adjuncts[initializersKey])
+	spec.Config = r.config(entities.WithParameters(t, spec.Parameters), s, prefixed)
 	spec.Locations = r.locations(s.Locations)
 	effective := spec.Locations
 	if len(effective) == 0 {
 		effective = inherited
 	}
-	if t != nil && t.Location != nil {
+	if t != nil && t.Location != nil && !r.view.isPartial() {
 		r.checkLocation(t, s, effective)
 	}
 	for _, c := range s.Children {
@@ -137,6 +163,7 @@ func (r *resolver) service(s *blueprints.Service, inherited []string) (*entities
 	if t != nil && spec.Name == "" {
 		spec.Name = defaultName(t, spec)
 	}
+	r.source(spec, s)
 	return spec, t
 }
 
@@ -245,6 +272,9 @@ func rootConfig(in map[string]*blueprints.Value) map[string]any {
 }
 
 func (r *resolver) locations(in []*blueprints.Location) []string {
+	if r.view.isPartial() {
+		return nil // checking a catalog item: the blueprint using it gives the locations
+	}
 	var out []string
 	for _, l := range in {
 		cfg := make(map[string]any, len(l.Config))

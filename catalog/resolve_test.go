@@ -12,6 +12,7 @@ import (
 	_ "github.com/gantry-dev/gantry/entities/stock"
 	"github.com/gantry-dev/gantry/locations"
 	"github.com/gantry-dev/gantry/locations/localhost"
+	"github.com/gantry-dev/gantry/locations/ssh"
 )
 
 // engine stands for a Docker engine location: resolution only asks what it is.
@@ -29,6 +30,10 @@ func testLocations(t *testing.T) *locations.Registry {
 		t.Fatal(err)
 	}
 	if err := r.Add(engine{}); err != nil {
+		t.Fatal(err)
+	}
+	// byon specs resolve to pools, which connect only when a command runs.
+	if err := ssh.Register(r, ssh.NewDialer(ssh.Options{})); err != nil {
 		t.Fatal(err)
 	}
 	return r

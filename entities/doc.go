@@ -7,7 +7,11 @@
 // Built-in kinds live in sub-packages (entities/stock, entities/container,
 // entities/software) and register their Type in init().
 //
-// It imports blueprints (DSL values, later), sensors (the bus and sensor names),
+// $brooklyn: DSL values stay as written in the config; an entity's start evaluates them
+// (dsl.go), waiting for other entities' sensors where they say so, and Config returns the
+// results from then on.
+//
+// It imports blueprints (the DSL's syntax and pure functions), sensors (the bus and sensor names),
 // locations (the contracts kinds bind to) and store (the key-value contract whose
 // contents this package decides).
 package entities

@@ -76,6 +76,7 @@ func (m *Management) stop(ctx context.Context, e *Entity) error {
 	}
 	e.SetProblem(problemStop, "")
 	e.SetProblem(problemStart, "")
+	m.forgetResolved(e) // the next start evaluates the DSL again
 	e.SetExpected(Stopped)
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unique"
 
 	"github.com/gantry-dev/gantry/locations"
 	"github.com/gantry-dev/gantry/sensors"
@@ -29,6 +30,10 @@ type Spec struct {
 	Locations     []string // location ids; inherited by children when empty
 	Tags          []any
 	Children      []*Spec
+	// Parameters (brooklyn.parameters) declare config keys of this entity only;
+	// Initializers (brooklyn.initializers) add its sensors, effectors and feeds.
+	Parameters   []ConfigKey
+	Initializers []InitializerSpec
 }
 
 // Entity is one node of a live application tree.
@@ -56,7 +61,12 @@ type Entity struct {
 	tags          []any
 	locations     []string
 	created       time.Time
-	source        []byte // the blueprint, for an application
+	// params and inits made typ a type of this entity's own (see derive); they are
+	// persisted so that it is made again on load.
+	params []ConfigKey
+	inits  []InitializerSpec
+	// dsl holds the evaluated $brooklyn: values of the config (dsl.go).
+	dsl dslState
 }
 
 func (e *Entity) ID() string              { return e.id }
@@ -69,7 +79,6 @@ func (e *Entity) Created() time.Time      { return e.created }
 func (e *Entity) String() string          { return e.Name() + " (" + e.id + ")" }
 func (e *Entity) BlueprintID() string     { e.mu.RLock(); defer e.mu.RUnlock(); return e.blueprintID }
 func (e *Entity) CatalogItemID() string   { e.mu.RLock(); defer e.mu.RUnlock(); return e.catalogItemID }
-func (e *Entity) Blueprint() []byte       { e.mu.RLock(); defer e.mu.RUnlock(); return e.source }
 func (e *Entity) Tags() []any {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -123,6 +132,7 @@ func (e *Entity) Locations() []string {
 
 // Config returns the value of key: the entity's own, else the nearest ancestor's, else
 // the type's declared default. Aliases of a declared key are resolved to its name.
+// $brooklyn: values come evaluated once the entity started (see dsl.go).
 func (e *Entity) Config(key string) (any, bool) {
 	if k, ok := e.typ.ConfigKey(key); ok {
 		key = k.Name
@@ -132,11 +142,11 @@ func (e *Entity) Config(key string) (any, bool) {
 		v, ok := x.config[key]
 		x.mu.RUnlock()
 		if ok {
-			return v, true
+			return e.resolvedConfig(key, x, v, true), true
 		}
 	}
 	if k, ok := e.typ.ConfigKey(key); ok && k.Default != nil {
-		return k.Default, true
+		return e.resolvedConfig(key, nil, k.Default, true), true
 	}
 	return nil, false
 }
@@ -178,7 +188,7 @@ func (e *Entity) EffectiveConfig() map[string]any {
 	for i := len(chain) - 1; i >= 0; i-- {
 		maps.Copy(out, chain[i].OwnConfig())
 	}
-	return out
+	return e.withResolved(out)
 }
 
 // SetConfig sets the entity's own value of key.
@@ -186,6 +196,7 @@ func (e *Entity) SetConfig(key string, v any) {
 	if k, ok := e.typ.ConfigKey(key); ok {
 		key = k.Name
 	}
+	key = intern(key)
 	e.mu.Lock()
 	if e.config == nil {
 		e.config = make(map[string]any)
@@ -225,6 +236,7 @@ func (e *Entity) AttributeNames() []string {
 // SetAttribute sets a sensor value, persists it and publishes the change.
 // Setting a sensor to nil removes it.
 func (e *Entity) SetAttribute(name string, v any) {
+	name = intern(name)
 	e.mu.Lock()
 	if e.attrs == nil {
 		e.attrs = make(map[string]any)
@@ -356,6 +368,23 @@ func (e *Entity) refreshChildren() {
 	notUp, problem := aggregateChildren(summary)
 	e.SetNotUp(indicatorChildren, notUp)
 	e.SetProblem(indicatorChildren, problem)
+}
+
+// intern returns the one shared copy of a config key or sensor name: ten thousand entities
+// with the same keys hold one string each, and a name cut from a request path does not
+// keep the whole path alive.
+func intern(s string) string { return unique.Make(s).Value() }
+
+// internKeys copies m with its keys interned.
+func internKeys(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[intern(k)] = v
+	}
+	return out
 }
 
 // LocationOf returns the entity's location (its own or inherited; the first when there

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -123,7 +122,11 @@ func (m *Management) Deploy(ctx context.Context, spec *Spec, blueprint []byte) (
 		return nil, nil, err
 	}
 	app := built[0]
-	app.source = blueprint
+	var b store.Batch
+	b.Put(blueprintPrefix+app.id, blueprint)
+	if err := m.store.Apply(ctx, &b); err != nil {
+		return nil, nil, fmt.Errorf("save the blueprint: %w", err)
+	}
 	m.mu.Lock()
 	m.apps = append(m.apps, app)
 	for _, e := range built {
@@ -146,10 +149,14 @@ func (m *Management) build(spec *Spec, parent, app *Entity) ([]*Entity, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t, err = derive(t, spec.Parameters, spec.Initializers); err != nil {
+		return nil, err
+	}
 	e := &Entity{
 		mgmt: m, typ: t, id: newID(), parent: parent, app: app,
+		params: spec.Parameters, inits: spec.Initializers,
 		name: spec.Name, blueprintID: spec.BlueprintID, catalogItemID: spec.CatalogItemID,
-		config: maps.Clone(spec.Config), locations: spec.Locations, tags: spec.Tags,
+		config: internKeys(spec.Config), locations: spec.Locations, tags: spec.Tags,
 		created: time.Now(),
 		// Brooklyn's indicator maps exist from the start, empty when all is well.
 		attrs: map[string]any{sensors.NotUpIndicators: map[string]any{}, sensors.Problems: map[string]any{}},
@@ -177,6 +184,15 @@ func defaultName(t *Type) string {
 		return t.Aliases[0]
 	}
 	return t.Name
+}
+
+// Blueprint returns the blueprint an application was deployed from.
+func (m *Management) Blueprint(ctx context.Context, app *Entity) ([]byte, error) {
+	b, err := m.store.Get(ctx, blueprintPrefix+app.Application().id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return b, err
 }
 
 // Applications lists the applications in the order they were deployed.
@@ -371,6 +387,7 @@ func (m *Management) unmanage(ctx context.Context, app *Entity) error {
 			break
 		}
 	}
+	m.persist.forgetKey(blueprintPrefix + app.id)
 	for _, e := range all {
 		m.StopFeeds(e)
 		delete(m.entities, e.id)

@@ -190,8 +190,9 @@ func TestPersistAndRebind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if app2.ID() != app.ID() || string(app2.Blueprint()) != "name: shop\n" {
-		t.Errorf("rebound app %s blueprint %q", app2.ID(), app2.Blueprint())
+	bp, err := m2.Blueprint(context.Background(), app2)
+	if app2.ID() != app.ID() || string(bp) != "name: shop\n" || err != nil {
+		t.Errorf("rebound app %s blueprint %q %v", app2.ID(), bp, err)
 	}
 	w1b, err := m2.FindEntity(app2, w1.ID())
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -16,6 +17,9 @@ const (
 	entityPrefix = "entities/"
 	taskPrefix   = "tasks/"
 	serverIDKey  = "server/id"
+	// blueprintPrefix keys the blueprint of each application, kept out of memory and out of
+	// the entity records, which are rewritten on every change.
+	blueprintPrefix = "blueprints/"
 )
 
 // entityRecord is what the store keeps of an entity.
@@ -33,7 +37,12 @@ type entityRecord struct {
 	Tags          []any          `json:"tags,omitempty"`
 	Locations     []string       `json:"locations,omitempty"`
 	Created       time.Time      `json:"created"`
-	Blueprint     string         `json:"blueprint,omitempty"`
+
+	// brooklyn.parameters and brooklyn.initializers of the entity (see derive).
+	Parameters   []ConfigKey       `json:"parameters,omitempty"`
+	Initializers []InitializerSpec `json:"initializers,omitempty"`
+	// Resolved are the evaluated $brooklyn: config values the entity started with (dsl.go).
+	Resolved map[string]resolvedValue `json:"resolved,omitempty"`
 }
 
 // taskRecord is what the store keeps of a task.
@@ -58,14 +67,18 @@ type taskRecord struct {
 	Error       string            `json:"error,omitempty"`
 }
 
-func (e *Entity) record() entityRecord {
+// marshal encodes the entity's record. It holds the entity's read lock while encoding, so
+// that no sensor write changes a map under the encoder.
+func (e *Entity) marshal() ([]byte, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	r := entityRecord{
 		ID: e.id, Type: e.typ.Name, Name: e.name, App: e.app.id,
 		BlueprintID: e.blueprintID, CatalogItemID: e.catalogItemID,
 		Config: e.config, Attrs: e.attrs, Tags: e.tags, Locations: e.locations,
-		Created: e.created, Blueprint: string(e.source),
+		Created:    e.created,
+		Parameters: e.params, Initializers: e.inits,
+		Resolved: e.dsl.snapshot(),
 	}
 	if e.parent != nil {
 		r.Parent = e.parent.id
@@ -73,7 +86,7 @@ func (e *Entity) record() entityRecord {
 	for _, c := range e.children {
 		r.Children = append(r.Children, c.id)
 	}
-	return r
+	return json.Marshal(r)
 }
 
 func (t *Task) record() taskRecord {
@@ -97,6 +110,7 @@ type persister struct {
 	mu      sync.Mutex
 	entity  map[string]*Entity // nil value: delete
 	task    map[string]*Task   // nil value: delete
+	deletes []string           // other keys to delete
 	kick    chan struct{}
 	stopped chan struct{}
 	flushMu sync.Mutex // one batch at a time
@@ -122,6 +136,12 @@ func (p *persister) forgetEntity(id string) {
 	p.mu.Unlock()
 }
 
+func (p *persister) forgetKey(key string) {
+	p.mu.Lock()
+	p.deletes = append(p.deletes, key)
+	p.mu.Unlock()
+}
+
 func (p *persister) markTask(t *Task) {
 	p.mu.Lock()
 	p.task[t.id] = t
@@ -138,15 +158,23 @@ func (p *persister) run() {
 	defer close(p.stopped)
 	tick := time.NewTicker(p.interval)
 	defer tick.Stop()
+	busy := false
 	for {
 		select {
 		case <-tick.C:
 		case <-p.m.ctx.Done():
 			return
 		}
-		if err := p.flush(context.Background()); err != nil {
+		wrote, err := p.flushCounting(context.Background())
+		if err != nil {
 			p.m.log.Error("persist changes", "err", err)
 		}
+		// A burst of changes (a deploy, a storm of sensor writes) leaves garbage that an
+		// idle server would hold for minutes: when the burst is over, give it back.
+		if busy && wrote == 0 {
+			debug.FreeOSMemory()
+		}
+		busy = wrote > 0
 	}
 }
 
@@ -158,23 +186,29 @@ func (p *persister) stop() error {
 // flush writes everything marked so far as one batch. On failure the changes are marked
 // again, to be retried by the next flush.
 func (p *persister) flush(ctx context.Context) error {
+	_, err := p.flushCounting(ctx)
+	return err
+}
+
+// flushCounting is flush, saying how many writes it made.
+func (p *persister) flushCounting(ctx context.Context) (int, error) {
 	p.flushMu.Lock()
 	defer p.flushMu.Unlock()
 	p.mu.Lock()
-	ents, tasks := p.entity, p.task
-	p.entity, p.task = make(map[string]*Entity), make(map[string]*Task)
+	ents, tasks, deletes := p.entity, p.task, p.deletes
+	p.entity, p.task, p.deletes = make(map[string]*Entity), make(map[string]*Task), nil
 	p.mu.Unlock()
-	if len(ents) == 0 && len(tasks) == 0 {
-		return nil
+	if len(ents) == 0 && len(tasks) == 0 && len(deletes) == 0 {
+		return 0, nil
 	}
-	var b store.Batch
+	b := store.Batch{Deletes: deletes}
 	var errs []error
 	for id, e := range ents {
 		if e == nil {
 			b.Delete(entityPrefix + id)
 			continue
 		}
-		data, err := json.Marshal(e.record())
+		data, err := e.marshal()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("encode entity %s: %w", id, err))
 			continue
@@ -195,6 +229,7 @@ func (p *persister) flush(ctx context.Context) error {
 	}
 	if err := p.m.store.Apply(ctx, &b); err != nil {
 		p.mu.Lock()
+		p.deletes = append(p.deletes, deletes...)
 		for id, e := range ents {
 			if _, newer := p.entity[id]; !newer {
 				p.entity[id] = e
@@ -206,9 +241,9 @@ func (p *persister) flush(ctx context.Context) error {
 			}
 		}
 		p.mu.Unlock()
-		return fmt.Errorf("write %d changes: %w", b.Len(), err)
+		return 0, fmt.Errorf("write %d changes: %w", b.Len(), err)
 	}
-	return errors.Join(errs...)
+	return b.Len(), errors.Join(errs...)
 }
 
 func (m *Management) loadServerID(ctx context.Context, want string) (string, error) {
@@ -257,10 +292,15 @@ func (m *Management) load(ctx context.Context) error {
 		if r.Attrs == nil {
 			r.Attrs = make(map[string]any)
 		}
+		if t, err = derive(t, r.Parameters, r.Initializers); err != nil {
+			m.log.Error("entity whose initializers cannot be made again left out", "entity", r.ID, "err", err)
+			continue
+		}
 		m.entities[r.ID] = &Entity{
 			mgmt: m, typ: t, id: r.ID, name: r.Name, blueprintID: r.BlueprintID, catalogItemID: r.CatalogItemID,
-			config: r.Config, attrs: r.Attrs, tags: r.Tags, locations: r.Locations, created: r.Created,
-			source: []byte(r.Blueprint),
+			config: internKeys(r.Config), attrs: internKeys(r.Attrs), tags: r.Tags, locations: r.Locations, created: r.Created,
+			params: r.Parameters, inits: r.Initializers,
+			dsl: dslState{values: r.Resolved},
 		}
 	}
 	for _, e := range m.entities {
@@ -376,6 +416,7 @@ func (m *Management) Rebind(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	debug.FreeOSMemory() // the decoding of the load is garbage now
 	if len(all) > 0 {
 		m.log.Info("rebound", "applications", len(m.apps), "entities", len(all), "tasks", len(m.tasks))
 	}

@@ -14,11 +14,16 @@ import (
 // the validator understand it: "string", "integer", "number", "boolean", "list", "map",
 // "duration" or "object" (anything).
 type ConfigKey struct {
-	Name        string
-	Aliases     []string // other names accepted in blueprints (e.g. Clocker's long names)
-	Type        string
-	Description string
-	Default     any
+	Name        string   `json:"name"`
+	Aliases     []string `json:"aliases,omitempty"` // other names accepted in blueprints (e.g. Clocker's long names)
+	Type        string   `json:"type,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Default     any      `json:"default,omitempty"`
+	// Label, Pinned and Constraints come from brooklyn.parameters, for the REST API and
+	// the UI's forms; the catalog checks the constraints ("required", {regex: ...}).
+	Label       string `json:"label,omitempty"`
+	Pinned      bool   `json:"pinned,omitempty"`
+	Constraints []any  `json:"constraints,omitempty"`
 }
 
 // SensorType declares a sensor a type publishes.
@@ -74,6 +79,10 @@ type Type struct {
 	Restart func(ctx context.Context, e *Entity) error
 	Rebind  func(ctx context.Context, e *Entity) error
 	Destroy func(ctx context.Context, e *Entity) error
+	// Exec, when set, runs a command where the entity runs (its machine, its
+	// container), with the kind's environment and directory; command sensors and
+	// effectors of brooklyn.initializers use it.
+	Exec func(ctx context.Context, e *Entity, cmd locations.Command) (int, error)
 }
 
 // ConfigKey returns the declared key with that name or alias.

@@ -31,6 +31,10 @@ type ContainerSpec struct {
 	// Init runs a small init process as PID 1 that forwards signals and reaps
 	// zombies, so that a command that does not handle SIGTERM still stops promptly.
 	Init bool
+	// Links are Docker's legacy links, "container-name:alias": the container gets
+	// the linked container's ALIAS_PORT_* environment variables and an /etc/hosts
+	// entry for alias. Both must be on the engine's default bridge.
+	Links []string
 }
 
 // Container is what the engine says about a container.

@@ -16,6 +16,8 @@ var (
 	ErrInvalid = errors.New("invalid")
 	// ErrUnavailable: the location does not answer (engine down, host unreachable).
 	ErrUnavailable = errors.New("unavailable")
+	// ErrNoCapacity: the location has no room left (every machine of a pool is in use).
+	ErrNoCapacity = errors.New("no capacity")
 )
 
 // Location is a place entities run on.
@@ -39,11 +41,26 @@ type Location interface {
 type Registry struct {
 	mu   sync.RWMutex
 	byID map[string]Location
+
+	// What Resolve needs (resolve.go), guarded by mu.
+	providers map[string]Provider
+	named     map[string]Named
+	lookup    Lookup
+	defs      map[string]Definition // of the locations made from specs
+	persist   func(Definition) error
+	// create serialises the making of locations from specs, which may do I/O,
+	// without holding mu.
+	create sync.Mutex
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry {
-	return &Registry{byID: make(map[string]Location)}
+	return &Registry{
+		byID:      make(map[string]Location),
+		providers: make(map[string]Provider),
+		named:     make(map[string]Named),
+		defs:      make(map[string]Definition),
+	}
 }
 
 // Add registers loc. A nil location, an empty id or an id already registered is
@@ -77,16 +94,8 @@ func (r *Registry) Get(id string) (Location, error) {
 }
 
 // Remove unregisters the location with that id; an unknown id is an error
-// wrapping ErrNotFound. It does not close or release anything.
-// Resolve finds the location a blueprint names: a registered id, or (with the named and
-// byon locations work) a spec such as named:<name> or byon:(hosts=...) with its config.
-func (r *Registry) Resolve(spec string, config map[string]any) (Location, error) {
-	if len(config) > 0 {
-		return nil, fmt.Errorf("location %q: per-location config is not supported yet: %w", spec, ErrInvalid)
-	}
-	return r.Get(spec)
-}
-
+// wrapping ErrNotFound. It does not close or release anything. A location made
+// from a spec (see Resolve) is forgotten with its definition.
 func (r *Registry) Remove(id string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -94,6 +103,7 @@ func (r *Registry) Remove(id string) error {
 		return fmt.Errorf("remove location %q: %w (known: %s)", id, ErrNotFound, r.knownLocked())
 	}
 	delete(r.byID, id)
+	delete(r.defs, id)
 	return nil
 }
 

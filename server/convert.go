@@ -262,6 +262,10 @@ func configJavaType(t string) string {
 		return "java.lang.Boolean"
 	case "duration":
 		return "org.apache.brooklyn.util.time.Duration"
+	case "port":
+		return "org.apache.brooklyn.api.location.PortRange"
+	case "timestamp":
+		return "java.util.Date"
 	case "list", "strings", "ports":
 		return "java.util.List"
 	case "map", "stringmap", "portmap":
@@ -338,6 +342,10 @@ func configSummaries(e *entities.Entity) []api.ConfigSummary {
 	}
 	for _, k := range e.Type().Config {
 		add(k.Name, configJavaType(k.Type), k.Description, k.Default)
+		// brooklyn.parameters give a label, pinning and constraints for forms
+		if last := &out[len(out)-1]; last.Name == k.Name {
+			last.Label, last.Pinned, last.Constraints = k.Label, k.Pinned, k.Constraints
+		}
 	}
 	eff := e.EffectiveConfig()
 	for _, k := range sortedKeys(eff) {

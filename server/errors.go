@@ -8,6 +8,7 @@ import (
 
 	"github.com/gantry-dev/gantry/api"
 	"github.com/gantry-dev/gantry/blueprints"
+	"github.com/gantry-dev/gantry/catalog"
 	"github.com/gantry-dev/gantry/entities"
 	"github.com/gantry-dev/gantry/locations"
 )
@@ -25,9 +26,9 @@ func statusOf(err error) int {
 	case errors.Is(err, blueprints.ErrInvalid), errors.Is(err, entities.ErrInvalid),
 		errors.Is(err, locations.ErrInvalid), errors.Is(err, errBadRequest):
 		return http.StatusBadRequest
-	case errors.Is(err, entities.ErrNotFound), errors.Is(err, locations.ErrNotFound):
+	case errors.Is(err, entities.ErrNotFound), errors.Is(err, locations.ErrNotFound), errors.Is(err, catalog.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, entities.ErrConflict):
+	case errors.Is(err, entities.ErrConflict), errors.Is(err, catalog.ErrConflict):
 		return http.StatusConflict
 	case errors.Is(err, errPrecondition):
 		return http.StatusPreconditionFailed

@@ -73,6 +73,7 @@ func (s *Server) Handler() http.Handler {
 		r.Get("/activities/{task}", s.withTask(s.activity))
 		r.Get("/activities/{task}/children", s.withTask(s.activityChildren))
 		r.Get("/activities/{task}/stream/{stream}", s.withTask(s.activityStream))
+		r.Route("/catalog", s.catalogRoutes)
 		r.Get("/locations", s.listLocations)
 		r.Get("/locations/{location}", s.getLocation)
 		r.Route("/server", func(r chi.Router) {
@@ -198,7 +199,7 @@ func (s *Server) deploy(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	spec, err := catalog.Resolve(plan, s.locs)
+	spec, err := s.catalog.Resolve(plan, s.locs)
 	if err != nil {
 		writeError(w, err)
 		return
@@ -298,7 +299,11 @@ func (s *Server) rename(w http.ResponseWriter, r *http.Request, e *entities.Enti
 func (s *Server) spec(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
 	var text []byte
 	if e.IsApplication() {
-		text = e.Blueprint()
+		var err error
+		if text, err = s.mgmt.Blueprint(r.Context(), e); err != nil {
+			writeError(w, err)
+			return
+		}
 	} else {
 		node := map[string]any{"type": e.Type().Name, "name": e.Name()}
 		if id := e.BlueprintID(); id != "" {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gantry-dev/gantry/catalog"
 	"github.com/gantry-dev/gantry/entities"
 	"github.com/gantry-dev/gantry/entities/container"
 	"github.com/gantry-dev/gantry/locations"
@@ -32,7 +33,10 @@ type Config struct {
 	// DockerHost overrides DOCKER_HOST for the `docker` location. The location is
 	// registered only when an engine answers at start.
 	DockerHost string
-	Logger     *slog.Logger
+	// LocationsFile defines named locations (YAML, or Brooklyn's
+	// brooklyn.location.named.* properties); see locations.ParseNamedLocations.
+	LocationsFile string
+	Logger        *slog.Logger
 }
 
 // Server is a running Gantry: its store, locations, Management and HTTP API.
@@ -41,9 +45,11 @@ type Server struct {
 	log     *slog.Logger
 	store   store.Store
 	locs    *locations.Registry
+	catalog *catalog.Catalog
 	mgmt    *entities.Management
 	started time.Time
 	engines []*docker.Engine
+	locx    *locationState // locations made from specs (locations.go)
 
 	watchCancel context.CancelFunc
 	watchers    sync.WaitGroup
@@ -61,6 +67,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.store = st
+	if s.catalog, err = catalog.New(ctx, catalog.Options{Store: st, BuiltinVersion: Version, Logger: s.log}); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.locs.SetLookup(s.catalog.LocationLookup) // location items are named locations
 	if err := s.locs.Add(localhost.New()); err != nil {
 		st.Close()
 		return nil, err
@@ -74,6 +85,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, err
 		}
 	}
+	if err := s.setupLocations(ctx); err != nil { // byon, docker:tcp://, named (locations.go)
+		s.closeLocations()
+		st.Close()
+		return nil, err
+	}
 	s.mgmt, err = entities.New(ctx, entities.Options{Store: st, Locations: s.locs, Logger: s.log})
 	if err != nil {
 		st.Close()
@@ -81,6 +97,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	wctx, cancel := context.WithCancel(context.Background())
 	s.watchCancel = cancel
+	s.watchLocations(wctx)
 	for _, eng := range s.engines {
 		s.watchers.Add(1)
 		go func() {
@@ -146,5 +163,6 @@ func (s *Server) Close() error {
 	for _, eng := range s.engines {
 		eng.Close()
 	}
+	s.closeLocations()
 	return errors.Join(err, s.store.Close())
 }

@@ -65,3 +65,19 @@ func TestBoltRefusesSecondOpen(t *testing.T) {
 		t.Fatal("second open of the same directory succeeded")
 	}
 }
+
+func TestBoltApplyAfterCloseFailsCleanly(t *testing.T) {
+	s, err := OpenBolt(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	var b Batch
+	b.Put("k", []byte("v"))
+	if err := s.Apply(context.Background(), &b); err == nil {
+		t.Fatal("apply on a closed store succeeded")
+	}
+	if err := s.List(context.Background(), "", func(string, []byte) error { return nil }); err == nil {
+		t.Fatal("list on a closed store succeeded")
+	}
+}

@@ -25,7 +25,7 @@ import (
 const usage = `gantry: a blueprint-driven application management server
 
 Usage:
-  gantry server [--bind ADDR] [--data DIR] [--docker-host URL]
+  gantry server [--bind ADDR] [--data DIR] [--docker-host URL] [--locations FILE]
   gantry deploy FILE|-         deploy a blueprint and wait for it to start
   gantry apps                  list the applications
   gantry version
@@ -66,6 +66,7 @@ func runServer(args []string) error {
 	fs.StringVar(&cfg.Bind, "bind", "127.0.0.1:8081", "address to serve the REST API on")
 	fs.StringVar(&cfg.DataDir, "data", ".gantry", "directory of the embedded store")
 	fs.StringVar(&cfg.DockerHost, "docker-host", "", "Docker Engine of the `docker` location (default: DOCKER_HOST or the local socket)")
+	fs.StringVar(&cfg.LocationsFile, "locations", "", "file of named locations (YAML name: spec, or brooklyn.location.named.* properties)")
 	verbose := fs.Bool("v", false, "log debug messages")
 	fs.Parse(args)
 	level := slog.LevelInfo

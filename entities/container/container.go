@@ -41,7 +41,7 @@ func init() {
 		Description: "A Docker container on a Docker engine location",
 		Prefix:      "docker:",
 		PrefixKey:   "image",
-		Config: []entities.ConfigKey{
+		Config: append([]entities.ConfigKey{
 			{Name: "image", Aliases: []string{"docker.image.name", "imageName"}, Type: "string", Description: "Image to run, e.g. redis:7 (it must exist on the engine: no registry is contacted unless the engine pulls)"},
 			{Name: "imageTag", Aliases: []string{"docker.image.tag"}, Type: "string", Description: "Tag appended to image when image has none"},
 			{Name: "command", Aliases: []string{"docker.container.command"}, Type: "strings", Description: "Command: a list of arguments, or one string run by /bin/sh -c"},
@@ -54,7 +54,7 @@ func init() {
 			{Name: "memory", Aliases: []string{"docker.memory"}, Type: "string", Description: "Memory limit: bytes, or with a unit such as 256m or 1g"},
 			{Name: "init", Type: "boolean", Default: true, Description: "Run an init process as PID 1, so that the command gets SIGTERM on stop and zombies are reaped"},
 			{Name: "stop.timeout", Type: "duration", Default: "10s", Description: "How long stop waits after SIGTERM before it kills the container"},
-		},
+		}, clockerKeys...),
 		Sensors: []entities.SensorType{
 			{Name: sensors.ContainerID, Type: "java.lang.String", Description: "Docker container id"},
 			{Name: sensors.HostAddress, Type: "java.lang.String", Description: "The container's IP address"},
@@ -73,6 +73,7 @@ func init() {
 		Restart: restart,
 		Rebind:  rebind,
 		Destroy: destroy,
+		Exec:    execIn,
 	})
 }
 
@@ -109,6 +110,9 @@ func start(ctx context.Context, e *entities.Entity) error {
 	}
 	spec, err := Spec(e)
 	if err != nil {
+		return err
+	}
+	if spec.Links, err = resolveLinks(ctx, e); err != nil {
 		return err
 	}
 	var c *locations.Container
@@ -206,6 +210,9 @@ func Spec(e *entities.Entity) (locations.ContainerSpec, error) {
 			return spec, fmt.Errorf("memory %q: use bytes or a unit such as 256m: %w", m, entities.ErrInvalid)
 		}
 		spec.MemoryBytes = n
+	}
+	if err := directPorts(e, &spec); err != nil {
+		return spec, err
 	}
 	return spec, nil
 }

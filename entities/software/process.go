@@ -31,35 +31,31 @@ func init() {
 		Name:        TypeName,
 		Aliases:     []string{"vanilla-software-process", "VanillaSoftwareProcess"},
 		Description: "A process set up and run by shell commands on a machine",
-		Config: []entities.ConfigKey{
+		Config: append([]entities.ConfigKey{
 			{Name: "install.command", Type: "string", Description: "Run first, once per start"},
 			{Name: "customize.command", Type: "string", Description: "Run after install"},
 			{Name: "launch.command", Type: "string", Description: "Starts the process (background it, e.g. with nohup ... &)"},
-			{Name: "checkRunning.command", Type: "string", Description: "Exit 0 while the process runs; polled every checkRunning.period. Without it the process is up once launch succeeds"},
+			{Name: "checkRunning.command", Type: "string", Description: "Exit 0 while the process runs; polled every checkRunning.period. Without it, the process whose pid launch.command wrote to $PID_FILE is checked; without that either, the process is up once launch succeeds"},
 			{Name: "checkRunning.period", Type: "duration", Default: "5s", Description: "How often checkRunning.command runs"},
-			{Name: "stop.command", Type: "string", Description: "Stops the process"},
+			{Name: "stop.command", Type: "string", Description: "Stops the process (default: the process in $PID_FILE gets SIGTERM, then SIGKILL after 10s)"},
 			{Name: "shell.env", Aliases: []string{"env"}, Type: "stringmap", Description: "Environment of every command"},
 			{Name: "run.dir", Type: "string", Description: "Working directory of the commands (default: a directory of the entity's under the system's temporary directory)"},
 			{Name: "start.timeout", Type: "duration", Default: "2m", Description: "How long checkRunning may fail after launch before start fails"},
-		},
-		Sensors: []entities.SensorType{
+		}, conventionKeys...),
+		Sensors: append(append([]entities.SensorType{
 			{Name: "run.dir", Type: "java.lang.String", Description: "Where the commands run"},
-		},
-		Location: func(l locations.Location) error {
-			if _, ok := l.(locations.Executor); !ok {
-				return fmt.Errorf("it is a %s location, which cannot run commands", l.Kind())
-			}
-			return nil
-		},
+		}, conventionSensors...), hostSensors...),
+		Location: runsCommands, // localhost, or a byon pool's machine (machine.go)
 		Start:   start,
 		Stop:    stop,
 		Rebind:  rebind,
 		Destroy: destroy,
+		Exec:    execHook,
 	})
 }
 
 func executor(e *entities.Entity) (locations.Executor, error) {
-	return entities.LocationOf[locations.Executor](e, "a machine that runs commands")
+	return machineExecutor(context.Background(), e) // machine.go
 }
 
 func runDir(e *entities.Entity) string {
@@ -70,7 +66,7 @@ func runDir(e *entities.Entity) string {
 }
 
 func env(e *entities.Entity) map[string]string {
-	out := map[string]string{"RUN_DIR": runDir(e)}
+	out := conventionEnv(e) // RUN_DIR, INSTALL_DIR, PID_FILE and the ports chosen
 	if v, ok := e.Config("shell.env"); ok {
 		m, _ := v.(map[string]any)
 		for k, x := range m {
@@ -107,16 +103,13 @@ func start(ctx context.Context, e *entities.Entity) error {
 		return err
 	}
 	e.SetAttribute("run.dir", runDir(e))
+	publishHost(e, x)
 	e.SetProblem(indicator, "")
 	e.SetNotUp(indicator, "starting")
-	for _, p := range phases {
-		if script := e.ConfigString(p.key); script != "" {
-			if err := run(ctx, e, x, p.title, script); err != nil {
-				return err
-			}
-		}
+	if err := setUp(ctx, e, x, true); err != nil {
+		return err
 	}
-	check := e.ConfigString("checkRunning.command")
+	check := checkCommand(ctx, e, x)
 	if check == "" {
 		e.SetNotUp(indicator, "")
 		return nil
@@ -173,7 +166,7 @@ func poll(e *entities.Entity, x locations.Executor, check string) {
 
 func stop(ctx context.Context, e *entities.Entity) error {
 	e.SetProblem(indicator, "")
-	script := e.ConfigString("stop.command")
+	script := stopCommand(e)
 	if script == "" {
 		e.SetNotUp(indicator, "stopped")
 		return nil
@@ -188,11 +181,7 @@ func stop(ctx context.Context, e *entities.Entity) error {
 }
 
 // rebind resumes polling of a process that was running: nothing is re-run.
-func rebind(_ context.Context, e *entities.Entity) error {
-	check := e.ConfigString("checkRunning.command")
-	if check == "" {
-		return nil
-	}
+func rebind(ctx context.Context, e *entities.Entity) error {
 	if e.Expected() != entities.Running {
 		return nil
 	}
@@ -200,11 +189,16 @@ func rebind(_ context.Context, e *entities.Entity) error {
 	if err != nil {
 		return err
 	}
-	poll(e, x, check)
+	if check := checkCommand(ctx, e, x); check != "" {
+		poll(e, x, check)
+	}
 	return nil
 }
 
-func destroy(_ context.Context, e *entities.Entity) error {
+func destroy(ctx context.Context, e *entities.Entity) error {
+	if p, ok := inPool(e); ok {
+		return destroyOnMachine(ctx, e, p) // machine.go
+	}
 	if e.ConfigString("run.dir") != "" {
 		return nil // the user's directory: leave it
 	}

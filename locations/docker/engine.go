@@ -22,6 +22,7 @@ const pingTimeout = 10 * time.Second
 type Engine struct {
 	id   string
 	host string // as given to New; empty means the environment's engine
+	spec string // the spec it was made from, when made by Provider
 	cli  *client.Client
 }
 
@@ -44,6 +45,11 @@ func New(ctx context.Context, id, host string) (*Engine, error) {
 	if host != "" {
 		opts = append(opts, client.WithHost(host))
 	}
+	return connect(ctx, id, host, opts)
+}
+
+// connect makes the client of opts (with API version negotiation) and pings it.
+func connect(ctx context.Context, id, host string, opts []client.Opt) (*Engine, error) {
 	opts = append(opts, client.WithAPIVersionNegotiation())
 	cli, err := client.NewClientWithOpts(opts...)
 	if err != nil {
@@ -75,6 +81,9 @@ func (e *Engine) DisplayName() string {
 // Spec is "docker" for the environment's engine, "docker:<host>" when New was
 // given a host.
 func (e *Engine) Spec() string {
+	if e.spec != "" {
+		return e.spec
+	}
 	if e.host == "" {
 		return Kind
 	}

@@ -50,6 +50,12 @@ func createConfig(spec locations.ContainerSpec) (*container.Config, *container.H
 	if spec.Init {
 		hc.Init = &spec.Init
 	}
+	for _, l := range spec.Links {
+		if name, alias, ok := strings.Cut(l, ":"); !ok || name == "" || alias == "" {
+			return nil, nil, invalid("link %q: want container-name:alias", l)
+		}
+		hc.Links = append(hc.Links, l)
+	}
 
 	if len(spec.OpenPorts)+len(spec.PortBindings) > 0 {
 		cfg.ExposedPorts = nat.PortSet{}

@@ -8,12 +8,16 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/filters"
+	"github.com/docker/docker/api/types/network"
 	dockerclient "github.com/docker/docker/client"
 	"github.com/docker/go-connections/nat"
 
@@ -27,20 +31,20 @@ const (
 )
 
 const (
-	gantryM  = "gantry"
-	composeM = "compose"
-	floorM   = "floor"
+	gantryM      = "gantry"
+	composeM     = "compose"      // the file as one writes it: its project network, no init
+	composeSameM = "compose-same" // the same containers as Gantry's: default bridge, init
+	floorM       = "floor"
 )
 
-// orders alternates the order of the three methods from run to run, so that none is
-// always first (on a cold engine) or last.
+// orders alternates the order of the methods from run to run (a balanced Latin square:
+// each method is in each position once, and follows each other method once, in four
+// runs), so that none is always first on a quiet engine or always after the same one.
 var orders = [][]string{
-	{gantryM, composeM, floorM},
-	{composeM, floorM, gantryM},
-	{floorM, gantryM, composeM},
-	{floorM, composeM, gantryM},
-	{gantryM, floorM, composeM},
-	{composeM, gantryM, floorM},
+	{gantryM, composeM, floorM, composeSameM},
+	{composeM, composeSameM, gantryM, floorM},
+	{composeSameM, floorM, composeM, gantryM},
+	{floorM, gantryM, composeSameM, composeM},
 }
 
 type deployRun struct {
@@ -49,43 +53,77 @@ type deployRun struct {
 	Run     int           `json:"run"`
 	Order   int           `json:"order"` // 1..3: position in its run
 	Elapsed time.Duration `json:"elapsed_ns"`
-	Err     string        `json:"error,omitempty"`
+	// ServerCPU is the CPU time the Gantry server used from the POST to the end of the
+	// start task (Gantry runs only).
+	ServerCPU time.Duration `json:"server_cpu_ns,omitempty"`
+	// CPUBusy is the share of the machine's CPUs that was busy (anything but idle and
+	// iowait, whatever the process) while the clock ran.
+	CPUBusy float64 `json:"cpu_busy"`
+	Err     string  `json:"error,omitempty"`
 }
 
 type deployBench struct {
-	cfg     *config
-	docker  *dockerclient.Client
-	workDir string
+	cfg      *config
+	docker   *dockerclient.Client
+	workDir  string
+	networks []string // made by compose, removed with the containers
+	lastCPU  time.Duration
+	stat0    cpuStat // /proc/stat when the clock started
+	busy     float64 // share of all CPUs busy while the clock ran
+}
+
+// clockStart starts the clock of a run and notes how busy the machine's CPUs are.
+func (b *deployBench) clockStart() time.Time {
+	b.stat0 = readCPUStat()
+	return time.Now()
+}
+
+// clockStop stops the clock and works out the share of the CPUs that was busy meanwhile.
+func (b *deployBench) clockStop(start time.Time) time.Duration {
+	d := time.Since(start)
+	b.busy = readCPUStat().busySince(b.stat0)
+	return d
 }
 
 // run deploys n containers each way, runs times, and returns every run.
 func (b *deployBench) run(ctx context.Context, n int) ([]deployRun, error) {
 	var out []deployRun
 	for r := 0; r < b.cfg.runs; r++ {
-		for pos, m := range orders[r%len(orders)] {
+		pos := -1
+		for _, m := range orders[r%len(orders)] {
+			if !slices.Contains(b.cfg.methods, m) {
+				continue
+			}
+			pos++
 			if err := b.cleanup(ctx); err != nil {
 				return out, err
 			}
 			tag := fmt.Sprintf("%s-%d-%d", m, n, r+1)
+			b.busy, b.lastCPU = 0, 0
 			var d time.Duration
 			var err error
 			switch m {
 			case gantryM:
 				d, err = b.gantry(ctx, n, tag)
 			case composeM:
-				d, err = b.compose(ctx, n, tag)
+				d, err = b.compose(ctx, n, tag, false)
+			case composeSameM:
+				d, err = b.compose(ctx, n, tag, true)
 			case floorM:
 				d, err = b.floor(ctx, n, tag)
 			}
 			if err == nil {
 				err = b.verify(ctx, n, tag)
 			}
-			run := deployRun{Method: m, N: n, Run: r + 1, Order: pos + 1, Elapsed: d}
+			run := deployRun{Method: m, N: n, Run: r + 1, Order: pos + 1, Elapsed: d, CPUBusy: b.busy}
+			if m == gantryM {
+				run.ServerCPU = b.lastCPU
+			}
 			if err != nil {
 				run.Err = err.Error()
 				log.Printf("N=%d run %d %s: FAILED after %s: %v", n, r+1, m, d.Round(time.Millisecond), err)
 			} else {
-				log.Printf("N=%d run %d %s: %s", n, r+1, m, d.Round(time.Millisecond))
+				log.Printf("N=%d run %d %s: %s%s", n, r+1, m, d.Round(time.Millisecond), cpuNote(run))
 			}
 			out = append(out, run)
 		}
@@ -122,13 +160,17 @@ func (b *deployBench) gantry(ctx context.Context, n int, tag string) (time.Durat
 	}
 	blueprint := []byte(y.String())
 
-	start := time.Now()
+	cpu0, _ := g.cpuTime()
+	start := b.clockStart()
 	task, err := g.c.Deploy(ctx, blueprint)
 	if err != nil {
 		return time.Since(start), fmt.Errorf("deploy: %w", err)
 	}
 	done, err := g.c.WaitTask(ctx, task.ID)
-	elapsed := time.Since(start)
+	elapsed := b.clockStop(start)
+	if cpu1, cerr := g.cpuTime(); cerr == nil {
+		b.lastCPU = cpu1 - cpu0
+	}
 	if err != nil {
 		return elapsed, fmt.Errorf("wait for start task: %w", err)
 	}
@@ -146,14 +188,20 @@ func (b *deployBench) gantry(ctx context.Context, n int, tag string) (time.Durat
 }
 
 // compose times `docker-compose -p <project> up -d` of a generated file of n services.
-// The services use the default bridge network (network_mode: bridge), as Gantry's
-// containers and the floor's do, so that all three do the same work on the engine.
-func (b *deployBench) compose(ctx context.Context, n int, tag string) (time.Duration, error) {
+// As one writes such a file (same), the services get the project's network, which
+// compose creates, and no init process. With same, they are the very containers Gantry
+// and the floor make: on the default bridge network (network_mode: bridge), with an init
+// process (init: true), so that all do the same work on the engine.
+func (b *deployBench) compose(ctx context.Context, n int, tag string, same bool) (time.Duration, error) {
 	dir := filepath.Join(b.workDir, "compose-"+tag)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(dir)
+	extra := ""
+	if same {
+		extra = "    network_mode: bridge\n    init: true\n"
+	}
 	var y strings.Builder
 	y.WriteString("version: \"2.4\"\nservices:\n")
 	for i := range n {
@@ -161,11 +209,10 @@ func (b *deployBench) compose(ctx context.Context, n int, tag string) (time.Dura
     image: %s
     command: ["sleep", "3600"]
     ports: ["80"]
-    network_mode: bridge
-    labels:
+%s    labels:
       %s: %q
       %s: %q
-`, i, b.cfg.image, labelBench, b.cfg.benchID, labelRun, tag)
+`, i, b.cfg.image, extra, labelBench, b.cfg.benchID, labelRun, tag)
 	}
 	file := filepath.Join(dir, "docker-compose.yml")
 	if err := os.WriteFile(file, []byte(y.String()), 0o644); err != nil {
@@ -175,11 +222,14 @@ func (b *deployBench) compose(ctx context.Context, n int, tag string) (time.Dura
 	cmd := exec.CommandContext(ctx, b.cfg.compose, "-p", project, "-f", file, "--no-ansi", "up", "-d")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "COMPOSE_INTERACTIVE_NO_CLI=1")
-	start := time.Now()
+	start := b.clockStart()
 	outb, err := cmd.CombinedOutput()
-	elapsed := time.Since(start)
+	elapsed := b.clockStop(start)
 	if err != nil {
 		return elapsed, fmt.Errorf("docker-compose up: %w\n%s", err, outb)
+	}
+	if !same {
+		b.networks = append(b.networks, project+"_default")
 	}
 	return elapsed, nil
 }
@@ -197,18 +247,26 @@ func (b *deployBench) floor(ctx context.Context, n int, tag string) (time.Durati
 	if _, err := cli.Ping(ctx); err != nil {
 		return 0, err
 	}
-	start := time.Now()
+	yes := true // Gantry runs an init process in its containers by default; so do the others
+	conc := n
+	if b.cfg.floorConc > 0 {
+		conc = b.cfg.floorConc
+	}
+	sem := make(chan struct{}, conc)
+	start := b.clockStart()
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
+		sem <- struct{}{}
 		wg.Go(func() {
+			defer func() { <-sem }()
 			cfg := &container.Config{
 				Image:        b.cfg.image,
 				Cmd:          []string{"sleep", "3600"},
 				Labels:       map[string]string{labelBench: b.cfg.benchID, labelRun: tag},
 				ExposedPorts: nat.PortSet{"80/tcp": {}},
 			}
-			hc := &container.HostConfig{PortBindings: nat.PortMap{"80/tcp": {{HostPort: ""}}}}
+			hc := &container.HostConfig{PortBindings: nat.PortMap{"80/tcp": {{HostPort: ""}}}, Init: &yes}
 			name := fmt.Sprintf("gbench-%s-c%02d", tag, i)
 			created, err := cli.ContainerCreate(ctx, cfg, hc, nil, nil, name)
 			if err != nil {
@@ -230,7 +288,8 @@ func (b *deployBench) floor(ctx context.Context, n int, tag string) (time.Durati
 		})
 	}
 	wg.Wait()
-	return time.Since(start), errors.Join(errs...)
+	elapsed := b.clockStop(start)
+	return elapsed, errors.Join(errs...)
 }
 
 // verify checks, after the clock stopped, that the run left exactly n running containers.
@@ -256,7 +315,29 @@ func (b *deployBench) verify(ctx context.Context, n int, tag string) error {
 // cleanup removes every container that carries the benchmark's label (of this run or of
 // an earlier, interrupted one) and waits until the engine lists none.
 func (b *deployBench) cleanup(ctx context.Context) error {
-	return removeBenchContainers(ctx, b.docker)
+	if err := removeBenchContainers(ctx, b.docker); err != nil {
+		return err
+	}
+	for _, nw := range b.networks {
+		if err := b.docker.NetworkRemove(ctx, nw); err != nil && !cerrdefs.IsNotFound(err) {
+			return fmt.Errorf("remove compose network %s: %w", nw, err)
+		}
+	}
+	b.networks = nil
+	return nil
+}
+
+// removeComposeNetworks removes the project networks an interrupted run of compose left.
+func removeComposeNetworks(ctx context.Context, cli *dockerclient.Client) {
+	list, err := cli.NetworkList(ctx, network.ListOptions{Filters: filters.NewArgs(filters.Arg("name", "gbench"))})
+	if err != nil {
+		return
+	}
+	for _, nw := range list {
+		if strings.HasPrefix(nw.Name, "gbench") && strings.HasSuffix(nw.Name, "_default") {
+			_ = cli.NetworkRemove(ctx, nw.ID)
+		}
+	}
 }
 
 func removeBenchContainers(ctx context.Context, cli *dockerclient.Client) error {
@@ -286,4 +367,43 @@ func removeBenchContainers(ctx context.Context, cli *dockerclient.Client) error 
 		// the next run starts its clock.
 		time.Sleep(time.Second)
 	}
+}
+
+func cpuNote(r deployRun) string {
+	note := fmt.Sprintf(" (CPUs %.0f%% busy", 100*r.CPUBusy)
+	if r.ServerCPU > 0 {
+		note += fmt.Sprintf(", server CPU %s", r.ServerCPU.Round(10*time.Millisecond))
+	}
+	return note + ")"
+}
+
+// cpuStat is the first line of /proc/stat: time spent by all CPUs, in ticks.
+type cpuStat struct{ busy, total int64 }
+
+func readCPUStat() cpuStat {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuStat{}
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	fields := strings.Fields(line)
+	var st cpuStat
+	for i, f := range fields[1:] {
+		v, _ := strconv.ParseInt(f, 10, 64)
+		if i >= 8 { // guest time is already counted in user time
+			break
+		}
+		st.total += v
+		if i != 3 && i != 4 { // idle, iowait
+			st.busy += v
+		}
+	}
+	return st
+}
+
+func (s cpuStat) busySince(before cpuStat) float64 {
+	if s.total <= before.total {
+		return 0
+	}
+	return float64(s.busy-before.busy) / float64(s.total-before.total)
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,6 +18,9 @@ import (
 
 	"github.com/gantry-dev/gantry/client"
 )
+
+// pprofAddr, when set, is passed to the server as GANTRY_PPROF (for gantryprof).
+var pprofAddr string
 
 // gantry is one run of the real `gantry server` binary.
 type gantry struct {
@@ -65,6 +69,9 @@ func startGantry(bin, data, logDir, name string, conns int) (*gantry, error) {
 	defer logf.Close()
 	g.cmd = exec.Command(bin, "server", "--bind", addr, "--data", data)
 	g.cmd.Stdout, g.cmd.Stderr = logf, logf
+	if pprofAddr != "" {
+		g.cmd.Env = append(os.Environ(), "GANTRY_PPROF="+pprofAddr)
+	}
 	g.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	g.hc = httpClient(conns)
 	g.c = client.New(g.url, client.WithHTTPClient(g.hc), client.WithPollInterval(20*time.Millisecond))
@@ -127,13 +134,22 @@ func (g *gantry) stop() {
 
 // memory reads VmRSS and VmHWM of the server, in bytes.
 func (g *gantry) memory() (rss, hwm int64, err error) {
-	return procMemory(g.cmd.Process.Pid)
+	m, err := procMemory(g.cmd.Process.Pid)
+	return m.RSS, m.HWM, err
 }
 
-func procMemory(pid int) (rss, hwm int64, err error) {
+// memStatus is the memory of a process as /proc/<pid>/status tells it, in bytes.
+type memStatus struct {
+	RSS     int64 `json:"rss_bytes"`      // VmRSS = RssAnon + RssFile + RssShmem
+	HWM     int64 `json:"hwm_bytes"`      // VmHWM: the peak of VmRSS
+	RSSAnon int64 `json:"rss_anon_bytes"` // the Go heap, stacks, runtime
+	RSSFile int64 `json:"rss_file_bytes"` // mapped file pages: the binary, bbolt's mmap of the store
+}
+
+func procMemory(pid int) (m memStatus, err error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return m, err
 	}
 	defer f.Close()
 	sc := bufio.NewScanner(f)
@@ -145,15 +161,19 @@ func procMemory(pid int) (rss, hwm int64, err error) {
 		kb, _ := strconv.ParseInt(fields[1], 10, 64)
 		switch fields[0] {
 		case "VmRSS:":
-			rss = kb << 10
+			m.RSS = kb << 10
 		case "VmHWM:":
-			hwm = kb << 10
+			m.HWM = kb << 10
+		case "RssAnon:":
+			m.RSSAnon = kb << 10
+		case "RssFile:":
+			m.RSSFile = kb << 10
 		}
 	}
-	if rss == 0 {
-		return 0, 0, errors.New("no VmRSS in /proc/" + strconv.Itoa(pid) + "/status")
+	if m.RSS == 0 {
+		return m, errors.New("no VmRSS in /proc/" + strconv.Itoa(pid) + "/status")
 	}
-	return rss, hwm, sc.Err()
+	return m, sc.Err()
 }
 
 // cpuTime is the user+system CPU time the server has used so far.
@@ -172,4 +192,44 @@ func (g *gantry) cpuTime() (time.Duration, error) {
 	st, _ := strconv.ParseInt(rest[12], 10, 64)
 	const clk = 100 // USER_HZ on Linux
 	return time.Duration(ut+st) * time.Second / clk, nil
+}
+
+// explain adds to err, when the server has died, the panic or fatal error it logged.
+func (g *gantry) explain(err error) error {
+	time.Sleep(100 * time.Millisecond)
+	if !g.exited() {
+		return err
+	}
+	b, _ := os.ReadFile(g.logPath)
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "fatal error:") {
+			return fmt.Errorf("%w; the server CRASHED: %s (log: %s)", err, line, g.logPath)
+		}
+	}
+	return fmt.Errorf("%w; the server exited (log: %s)", err, g.logPath)
+}
+
+// fetchTo saves the body of a GET of url in path.
+func fetchTo(ctx context.Context, url, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -34,6 +34,10 @@ type scaleResult struct {
 	StoreAllocated  int64           `json:"store_allocated_bytes"`
 	Restarts        []restartResult `json:"restarts"`
 	RSSAfterRestart int64           `json:"rss_after_restart_bytes"`
+	Settled         memStatus       `json:"settled"`
+	Restarted       memStatus       `json:"restarted"`
+	Store           *storeStats     `json:"store,omitempty"`
+	Linger          []memStatus     `json:"linger,omitempty"` // every 5 s after settling, with -linger
 }
 
 type restartResult struct {
@@ -86,7 +90,9 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 	}
 	data := filepath.Join(s.workDir, "data-scale")
 	os.RemoveAll(data)
-	defer os.RemoveAll(data)
+	if !s.cfg.keepWork {
+		defer os.RemoveAll(data)
+	}
 	const workers = 16
 	g, err := startGantry(s.cfg.gantryBin, data, s.workDir, "server-scale", workers)
 	if err != nil {
@@ -104,11 +110,11 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 	err = pool(ctx, s.cfg.apps, 8, func(ctx context.Context, i int) error {
 		task, err := g.c.Deploy(ctx, s.blueprint(i))
 		if err != nil {
-			return fmt.Errorf("deploy app %d: %w", i, err)
+			return fmt.Errorf("deploy app %d: %w", i, g.explain(err))
 		}
 		done, err := g.c.WaitTask(ctx, task.ID)
 		if err != nil {
-			return err
+			return g.explain(err)
 		}
 		if done.IsError {
 			return fmt.Errorf("start of app %d failed: %v", i, done.Result)
@@ -139,10 +145,13 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 	calls := len(all) * s.cfg.sensors
 	var doneCalls atomic.Int64
 	start = time.Now()
+	// Sensor k of every entity, then sensor k+1 of every entity...: concurrent writers
+	// touch different entities, and each entity changes every so often, as it would
+	// under feeds.
 	err = pool(ctx, calls, workers, func(ctx context.Context, i int) error {
-		e, k := all[i/s.cfg.sensors], i%s.cfg.sensors
+		e, k := all[i%len(all)], i/len(all)
 		if err := g.c.SetSensor(ctx, e.app, e.id, sensorName(k), sensorValue(k, e.id)); err != nil {
-			return err
+			return g.explain(err)
 		}
 		if n := doneCalls.Add(1); n%50000 == 0 {
 			log.Printf("scale: %d/%d sensors set", n, calls)
@@ -175,15 +184,26 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 		last = now
 	}
 	for range 5 {
-		rss, hwm, err := g.memory()
+		m, err := procMemory(g.cmd.Process.Pid)
 		if err != nil {
 			return nil, err
 		}
-		res.RSSSamples = append(res.RSSSamples, rss)
-		res.RSS, res.HWM = rss, hwm
+		res.RSSSamples = append(res.RSSSamples, m.RSS)
+		res.RSS, res.HWM, res.Settled = m.RSS, m.HWM, m
 		time.Sleep(time.Second)
 	}
 	res.SettleTime = time.Since(start)
+	s.saveProfile(ctx, "heap-settled")
+	for t := 5 * time.Second; t <= s.cfg.linger; t += 5 * time.Second {
+		time.Sleep(5 * time.Second)
+		if m, err := procMemory(g.cmd.Process.Pid); err == nil {
+			res.Linger = append(res.Linger, m)
+			log.Printf("scale: %s later: VmRSS %s (anon %s, file %s)", t, mib(m.RSS), mib(m.RSSAnon), mib(m.RSSFile))
+		}
+	}
+	if s.cfg.linger > 0 {
+		s.saveProfile(ctx, "heap-lingered")
+	}
 	log.Printf("scale: settled after %s: VmRSS %s, VmHWM %s", res.SettleTime.Round(time.Second), mib(res.RSS), mib(res.HWM))
 
 	// Check what a restart must bring back, while the first server still runs.
@@ -198,6 +218,13 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 		res.StoreAllocated = allocated(fi)
 	}
 	log.Printf("scale: killed with -9; store %s (%s on disk)", mib(res.StoreBytes), mib(res.StoreAllocated))
+	if st, err := readStoreStats(filepath.Join(data, "gantry.db")); err != nil {
+		log.Printf("scale: store statistics: %v", err)
+	} else {
+		res.Store = st
+		log.Printf("scale: store holds %d entity records (%s) and %d task records (%s) in %d of its %d pages",
+			st.Entities, mib(st.EntityBytes), st.Tasks, mib(st.TaskBytes), st.DataPages, st.Pages)
+	}
 
 	// Restart on the same data, kill -9, again: time from exec until everything is served.
 	for r := range s.cfg.restarts {
@@ -212,9 +239,10 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 		log.Printf("scale: restart %d: up after %s, all served after %s", r+1, rr.Up.Round(time.Millisecond), rr.Ready.Round(time.Millisecond))
 		if r == 0 {
 			time.Sleep(5 * time.Second)
-			if rss, _, err := g2.memory(); err == nil {
-				res.RSSAfterRestart = rss
+			if m, err := procMemory(g2.cmd.Process.Pid); err == nil {
+				res.RSSAfterRestart, res.Restarted = m.RSS, m
 			}
+			s.saveProfile(ctx, "heap-restarted")
 		}
 		g2.kill9()
 	}
@@ -314,4 +342,18 @@ func pool(ctx context.Context, n, workers int, fn func(ctx context.Context, i in
 		return errors.Join(slices.Clip(errs[:1])...)
 	}
 	return ctx.Err()
+}
+
+// saveProfile keeps a heap profile of the server (after a GC) in the work directory,
+// when the server is gantryprof (-pprof).
+func (s *scaleBench) saveProfile(ctx context.Context, name string) {
+	if s.cfg.pprof == "" {
+		return
+	}
+	path := filepath.Join(s.workDir, name+".pb.gz")
+	if err := fetchTo(ctx, "http://"+s.cfg.pprof+"/debug/pprof/heap?gc=1", path); err != nil {
+		log.Printf("heap profile: %v", err)
+		return
+	}
+	log.Printf("heap profile: %s", path)
 }
