@@ -78,7 +78,9 @@ func (r *resolver) resolve(plan *blueprints.Plan) *entities.Spec {
 		spec, _ := r.service(s, app.Locations)
 		children = append(children, spec)
 	}
-	r.checkParameters(app, append(slices.Clone(services), children...))
+	top := append(slices.Clone(services), children...)
+	r.checkParameters(app, top) // parameters.go
+	r.checkLinks(app, top)      // links.go
 	if len(r.errs) > 0 {
 		return nil
 	}
@@ -283,7 +285,7 @@ func (r *resolver) locations(in []*blueprints.Location) []string {
 		}
 		loc, err := r.locs.Resolve(l.Spec, cfg)
 		switch {
-		case errors.Is(err, locations.ErrNotFound):
+		case errors.Is(err, locations.ErrNotFound) && !strings.ContainsAny(l.Spec, ":("): // named:x etc. say more below
 			r.fail(l.Pos, l.Path, "unknown location %q (this server has: %s)", l.Spec, strings.Join(locationIDs(r.locs), ", "))
 		case err != nil:
 			r.fail(l.Pos, l.Path, "location %q: %v", l.Spec, err)

@@ -11,6 +11,10 @@
 // (dsl.go), waiting for other entities' sensors where they say so, and Config returns the
 // results from then on.
 //
+// brooklyn.parameters and brooklyn.initializers give one entity a type of its own
+// (initializers.go): its kind's, plus the config keys the parameters declare and the
+// sensors, effectors and feeds the initializers add; both are persisted with the entity.
+//
 // It imports blueprints (the DSL's syntax and pure functions), sensors (the bus and sensor names),
 // locations (the contracts kinds bind to) and store (the key-value contract whose
 // contents this package decides).

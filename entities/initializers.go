@@ -3,7 +3,6 @@ package entities
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/gantry-dev/gantry/blueprints"
 	"github.com/gantry-dev/gantry/locations"
-	"github.com/gantry-dev/gantry/sensors"
 )
 
 // InitializerSpec is one entry of a blueprint's brooklyn.initializers, as data: the
@@ -228,64 +226,12 @@ func ExecOn(ctx context.Context, e *Entity, cmd locations.Command) (int, error) 
 	return x.Exec(ctx, cmd)
 }
 
-// ErrOnFire is wrapped by AwaitAttribute when the entity it waits on goes on fire.
-var ErrOnFire = errors.New("entity is on fire")
-
-// AwaitAttribute waits until sensor name of e has a value that ready accepts, and
-// returns it; ready nil waits for a truthy value (set, and not false, zero or empty).
-// It follows the event bus, without polling. It returns ctx's error when ctx is done
-// first and, with abortOnFire, an error wrapping ErrOnFire as soon as e is on fire.
-func AwaitAttribute(ctx context.Context, e *Entity, name string, ready func(any) bool, abortOnFire bool) (any, error) {
-	if ready == nil {
-		ready = truthyAttribute
-	}
-	wake := make(chan struct{}, 1)
-	cancel := e.mgmt.bus.Subscribe(func(ev sensors.Event) bool {
-		return ev.Entity == e.id && (ev.Sensor == name || ev.Sensor == sensors.ServiceState)
-	}, func(sensors.Event) {
-		select {
-		case wake <- struct{}{}:
-		default:
-		}
-	})
-	defer cancel()
-	for {
-		if v, ok := e.Attribute(name); ok && ready(v) {
-			return v, nil
-		}
-		if abortOnFire && e.State() == OnFire {
-			return nil, fmt.Errorf("waiting for %s of %s: %w", name, e, ErrOnFire)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("waiting for %s of %s: %w", name, e, ctx.Err())
-		case <-wake:
-		}
-	}
-}
-
-// truthyAttribute is Brooklyn's "ready" for attributeWhenReady: set, and not false,
-// zero, or an empty string, list or map.
-func truthyAttribute(v any) bool {
-	switch x := v.(type) {
-	case nil:
-		return false
-	case bool:
-		return x
-	case string:
-		return x != ""
-	case int:
-		return x != 0
-	case int64:
-		return x != 0
-	case float64:
-		return x != 0
-	case []any:
-		return len(x) > 0
-	case map[string]any:
-		return len(x) > 0
-	}
-	return true
+// AttributeWhenReady waits, as a step of the task in ctx, until target's sensor is
+// ready, as $brooklyn:attributeWhenReady does (dsl_wait.go): by default until it is
+// truthy, failing as soon as target is on fire or once it has been down for a minute;
+// opts.Timeout bounds the wait. It is woken by the event bus, never by polling.
+func AttributeWhenReady(ctx context.Context, target *Entity, sensor string, opts blueprints.WaitOptions) (any, error) {
+	return target.mgmt.awaitAttribute(ctx, target, sensor, opts)
 }
 
 // stringEnv renders a map of environment values as strings (nil and DSL values left

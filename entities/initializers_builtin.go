@@ -262,10 +262,14 @@ func coerceSensorValue(v any, target string) (any, error) {
 	return strings.TrimRight(s, " \t\r\n"), nil
 }
 
-// awaitUp waits until e is up (service.isUp), for feeds that only poll then; it says
-// whether it is.
+// awaitUp waits until e is up (service.isUp), for feeds that only poll then, however
+// long that takes; it says whether it is.
 func awaitUp(ctx context.Context, e *Entity) bool {
-	_, err := AwaitAttribute(ctx, e, sensors.ServiceUp, func(v any) bool { return v == true }, false)
+	if e.IsUp() {
+		return true
+	}
+	opts := blueprints.WaitOptions{Timeout: blueprints.Forever, TimeoutIfDown: -1, WaitForTruthy: true}
+	_, err := e.mgmt.awaitAttribute(ctx, e, sensors.ServiceUp, opts)
 	return err == nil
 }
 
@@ -325,7 +329,7 @@ func buildCommandSensor(m map[string]any) (*Initializer, error) {
 					return
 				}
 				var out, errOut bytes.Buffer
-				code, err := ExecOn(ctx, e, locations.Command{Script: script, Env: vars, Dir: dir, Stdout: &out, Stderr: &limited{w: &errOut}})
+				code, err := ExecOn(ctx, e, locations.Command{Script: script, Env: vars, Dir: dir, Stdout: &limited{w: &out}, Stderr: &limited{w: &errOut}})
 				if ctx.Err() != nil {
 					return
 				}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gantry-dev/gantry/blueprints"
 	"github.com/gantry-dev/gantry/entities"
 	"github.com/gantry-dev/gantry/locations"
 	"github.com/gantry-dev/gantry/locations/localhost"
@@ -40,11 +41,16 @@ func openLocal(t *testing.T, dir string) (*entities.Management, store.Store) {
 // awaitValue waits for a sensor to have the value want.
 func awaitValue(t *testing.T, e *entities.Entity, name string, want any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := entities.AwaitAttribute(ctx, e, name, func(v any) bool { return v == want }, false); err != nil {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
 		v, _ := e.Attribute(name)
-		t.Fatalf("sensor %s of %s = %#v, want %#v: %v", name, e.Name(), v, want, err)
+		if v == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sensor %s of %s = %#v, want %#v", name, e.Name(), v, want)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -221,7 +227,7 @@ func TestUnknownInitializerIsRefused(t *testing.T) {
 	}
 }
 
-func TestAwaitAttribute(t *testing.T) {
+func TestAttributeWhenReady(t *testing.T) {
 	m, s := openLocal(t, t.TempDir())
 	defer s.Close()
 	defer m.Close()
@@ -237,19 +243,19 @@ func TestAwaitAttribute(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if v, err := entities.AwaitAttribute(ctx, app, "x", nil, true); err != nil || v != "ready" {
-		t.Errorf("AwaitAttribute = %v, %v", v, err)
+	opts := blueprints.DefaultWaitOptions()
+	if v, err := entities.AttributeWhenReady(ctx, app, "x", opts); err != nil || v != "ready" {
+		t.Errorf("AttributeWhenReady = %v, %v", v, err)
 	}
-	short, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel2()
-	if _, err := entities.AwaitAttribute(short, app, "never", nil, true); !errors.Is(err, context.DeadlineExceeded) {
+	opts.Timeout = 50 * time.Millisecond
+	if _, err := entities.AttributeWhenReady(ctx, app, "never", opts); err == nil || !strings.Contains(err.Error(), "timeout") {
 		t.Errorf("timeout: %v", err)
 	}
 	go func() {
 		time.Sleep(20 * time.Millisecond)
 		app.SetProblem("test", "broken")
 	}()
-	if _, err := entities.AwaitAttribute(ctx, app, "never", nil, true); !errors.Is(err, entities.ErrOnFire) {
+	if _, err := entities.AttributeWhenReady(ctx, app, "never", blueprints.DefaultWaitOptions()); err == nil || !strings.Contains(err.Error(), "on fire") {
 		t.Errorf("on fire: %v", err)
 	}
 }
@@ -266,7 +272,7 @@ func TestInitializerConfigIsEvaluatedWhenUsed(t *testing.T) {
 				{Type: "static-sensor", Config: map[string]any{"name": "copy", "static.value": `$brooklyn:config("greeting")`}},
 				{Type: "static-sensor", Config: map[string]any{"name": "later", "static.value": `$brooklyn:attributeWhenReady("ready.value")`}},
 				{Type: "ssh-command-sensor", Config: map[string]any{"name": "said", "period": "50ms",
-					"command": `$brooklyn:formatString("echo %s from $WHO", $brooklyn:config("greeting"))`,
+					"command":   `$brooklyn:formatString("echo %s from $WHO", $brooklyn:config("greeting"))`,
 					"shell.env": map[string]any{"WHO": `$brooklyn:attributeWhenReady("copy")`}}},
 				{Type: "ssh-command-effector", Config: map[string]any{"name": "say",
 					"command": `echo "$G"`, "shell.env": map[string]any{"G": `$brooklyn:config("greeting")`}}},

@@ -96,6 +96,9 @@ func startServer(t *testing.T, data string) *server {
 	s := &server{t: t, data: data, url: "http://" + addr, log: &syncBuffer{}}
 	s.cmd = exec.Command(binary, "server", "--bind", addr, "--data", data)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	// Processes the server started on this machine may hold its output open after it
+	// died: do not wait for them.
+	s.cmd.WaitDelay = 2 * time.Second
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -416,7 +419,11 @@ func TestProcessOnLocalhost(t *testing.T) {
 		t.Fatalf("service.state = %v", got)
 	}
 	runDir := sensor(t, ctx, s, app, "ticker", "run.dir").(string)
-	t.Cleanup(func() { exec.Command("sh", "-c", `kill "$(cat pid)"`).Run() })
+	t.Cleanup(func() {
+		kill := exec.Command("sh", "-c", `[ -f pid ] && kill "$(cat pid)"`)
+		kill.Dir = runDir
+		kill.Run()
+	})
 
 	// Each phase is a subtask with its output captured.
 	acts, err := s.c.Activities(ctx, app, "ticker")

@@ -2,7 +2,9 @@
 // also reached as docker:<image>): an entity that is one container on a Docker engine
 // location. It creates, starts, stops and removes the container, publishes its address
 // and ports as sensors, learns of its death from the engine's event stream (Watch), and
-// re-adopts it by id after a server restart.
+// re-adopts it by id after a server restart. Clocker's links (links.go) become Docker's
+// legacy links, once the linked containers run; initializers' commands run in the
+// container with docker exec.
 //
 // It imports entities, locations and sensors.
 package container

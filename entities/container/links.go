@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gantry-dev/gantry/blueprints"
 	"github.com/gantry-dev/gantry/entities"
 	"github.com/gantry-dev/gantry/locations"
 	"github.com/gantry-dev/gantry/sensors"
@@ -155,12 +156,12 @@ func resolveLinks(ctx context.Context, e *entities.Entity) ([]string, error) {
 			return nil, fmt.Errorf("links: %s runs on %v, %s on %v: links need one engine: %w", target, theirs, e, mine, entities.ErrInvalid)
 		}
 		err = entities.Step(ctx, fmt.Sprintf("Wait for linked container %s (as %s)", target.Name(), l.alias), func(ctx context.Context) error {
-			ctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			if _, err := entities.AwaitAttribute(ctx, target, sensors.ContainerID, nil, true); err != nil {
+			opts := blueprints.DefaultWaitOptions()
+			opts.Timeout = timeout
+			if _, err := entities.AttributeWhenReady(ctx, target, sensors.ContainerID, opts); err != nil {
 				return err
 			}
-			_, err := entities.AwaitAttribute(ctx, target, sensors.ServiceUp, func(v any) bool { return v == true }, true)
+			_, err := entities.AttributeWhenReady(ctx, target, sensors.ServiceUp, opts)
 			return err
 		})
 		if err != nil {

@@ -307,11 +307,17 @@ func TestNoPidFileMeansNotWatched(t *testing.T) {
 
 func waitSensor(t *testing.T, e *entities.Entity, name string, want any) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := entities.AwaitAttribute(ctx, e, name, func(v any) bool { return v == want }, false); err != nil {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
 		v, _ := e.Attribute(name)
-		t.Errorf("%s of %s = %#v, want %#v", name, e.Name(), v, want)
+		if v == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s of %s = %#v, want %#v", name, e.Name(), v, want)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -333,4 +339,47 @@ func mustString(t *testing.T, e *entities.Entity, name string) string {
 		t.Fatalf("%s of %s = %#v, want a string", name, e.Name(), v)
 	}
 	return s
+}
+
+func TestPortRangesSkipPortsInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", ":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	taken := busy.Addr().(*net.TCPAddr).Port
+	m := manage(t)
+	app, task, err := m.Deploy(context.Background(), &entities.Spec{
+		Type: "basic-application", Name: "ports", Locations: []string{"localhost"},
+		Config: map[string]any{"db.port": 5432}, // another entity's port: not this one's
+		Children: []*entities.Spec{{Type: software.TypeName, Name: "p", Config: map[string]any{
+			"admin.port":     fmt.Sprintf("%d+", taken),
+			"fixed.port":     8123,
+			"launch.command": `echo "$ADMIN_PORT $FIXED_PORT ${DB_PORT:-none}" > ports`,
+		}}},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := task.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.FindEntity(app, "p")
+	admin := mustInt(t, p, "admin.port")
+	if admin <= taken {
+		t.Errorf("admin.port = %d, want a port after %d, which is in use", admin, taken)
+	}
+	if mustInt(t, p, "fixed.port") != 8123 {
+		t.Error("fixed.port not published")
+	}
+	if v, ok := p.Attribute("db.port"); ok {
+		t.Errorf("the inherited db.port was published: %v", v)
+	}
+	b, _ := os.ReadFile(filepath.Join(mustString(t, p, "run.dir"), "ports"))
+	if want := fmt.Sprintf("%d 8123 none\n", admin); string(b) != want {
+		t.Errorf("ports seen by launch: %q, want %q", b, want)
+	}
+	if err := run(t, m, app, "stop"); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -22,10 +22,10 @@ func init() {
 			{Name: "run.dir", Type: "java.lang.String", Description: "Where the commands run"},
 		}, conventionSensors...), hostSensors...),
 		Location: runsCommands, // localhost, or a byon pool's machine (machine.go)
-		Start:   startEmpty,
-		Stop:    stopEmpty,
-		Destroy: destroy,
-		Exec:    execHook,
+		Start:    startEmpty,
+		Stop:     stopEmpty,
+		Destroy:  destroy,
+		Exec:     execHook,
 	})
 }
 

@@ -20,7 +20,8 @@ var portsMu sync.Mutex
 
 // portKeys are the config keys of e that hold ports: those declared of type port
 // (brooklyn.parameters with type: port) and, as Brooklyn's inboundPorts.configRegex,
-// every key named *.port; sorted.
+// the keys named *.port set on the entity itself (not those inherited, which are
+// usually another entity's port); sorted.
 func portKeys(e *entities.Entity) []string {
 	var out []string
 	for _, k := range e.Type().Config {
@@ -28,7 +29,7 @@ func portKeys(e *entities.Entity) []string {
 			out = append(out, k.Name)
 		}
 	}
-	for k := range e.EffectiveConfig() {
+	for k := range e.OwnConfig() {
 		if strings.HasSuffix(k, ".port") && !slices.Contains(out, k) {
 			out = append(out, k)
 		}

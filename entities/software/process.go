@@ -46,11 +46,11 @@ func init() {
 			{Name: "run.dir", Type: "java.lang.String", Description: "Where the commands run"},
 		}, conventionSensors...), hostSensors...),
 		Location: runsCommands, // localhost, or a byon pool's machine (machine.go)
-		Start:   start,
-		Stop:    stop,
-		Rebind:  rebind,
-		Destroy: destroy,
-		Exec:    execHook,
+		Start:    start,
+		Stop:     stop,
+		Rebind:   rebind,
+		Destroy:  destroy,
+		Exec:     execHook,
 	})
 }
 

@@ -307,6 +307,9 @@ func (s *SSHD) start() error {
 		cmd = exec.Command(s.path, "-D", "-e", "-f", cfg)
 	}
 	cmd.Stdout, cmd.Stderr = s.log, s.log
+	// Session processes of sshd (in sessions of their own) inherit its log pipe and may
+	// outlive it: do not wait for them to close it once sshd itself has exited.
+	cmd.WaitDelay = 2 * time.Second
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return err

@@ -7,6 +7,10 @@
 // missing one is an error wrapping ErrImageNotFound (and
 // locations.ErrNotFound) that says how to build it.
 //
+// Engines other than the environment's are locations made from specs
+// (Provider): docker:tcp://HOST:2376, or docker with config endpoint and the
+// TLS client files tls.cert, tls.key and tls.ca (ParseOptions, Dial).
+//
 // RunContainer costs exactly three API round trips (create, start, inspect);
 // the missing-image check is made only after a failed create. Container
 // lifecycle is watched from the engine's event stream, not by polling.

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	xssh "golang.org/x/crypto/ssh"
@@ -46,7 +47,8 @@ func Script(cmd locations.Command) (string, error) {
 	return b.String(), nil
 }
 
-// Quote quotes s for a POSIX shell: 'it'\''s'.
+// Quote quotes s in single quotes for a POSIX shell; a single quote inside
+// becomes: quote, backslash, quote, quote.
 func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
@@ -145,6 +147,10 @@ func run(ctx context.Context, cl *xssh.Client, command string, stdin io.Reader, 
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	// One write at a time across both streams, as exec.Cmd does when they are
+	// the same writer: callers may pass one buffer for both.
+	var wmu sync.Mutex
+	stdout, stderr = &lockedWriter{mu: &wmu, w: stdout}, &lockedWriter{mu: &wmu, w: stderr}
 	outDone, errDone := make(chan struct{}), make(chan struct{})
 	go func() { io.Copy(stdout, ch); close(outDone) }()
 	go func() { io.Copy(stderr, ch.Stderr()); close(errDone) }()
@@ -203,4 +209,15 @@ func run(ctx context.Context, cl *xssh.Client, command string, stdin io.Reader, 
 		waitOutput(closeWait)
 		return -1, true, ctx.Err()
 	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -110,6 +110,7 @@ func (m *Machine) Exec(ctx context.Context, cmd locations.Command) (int, error) 
 		}
 	}
 	code, err := m.run(ctx, "/bin/sh -c "+Quote(pidLine+script), nil, cmd.Stdout, stderr, kill)
+	stderr.Flush()
 	if err != nil {
 		return -1, fmt.Errorf("exec on %s: %w", id, err)
 	}
@@ -141,34 +142,48 @@ exit 0`, pid)
 }
 
 // pidFilter passes stderr on, except the marked lines the wrapper writes
-// before the script runs (its pid, a directory it could not make), which it
-// keeps.
+// (its pid, a directory it could not make), which it keeps. It holds back
+// only the start of a line that may be a marked one (output of the login
+// shell may come first), so the rest streams as it comes.
 type pidFilter struct {
-	w      io.Writer
-	mu     sync.Mutex
-	head   []byte // a line that may be a marked one, until it is complete
-	done   bool   // past the marked lines
-	pid    int
-	dirErr *string
+	w       io.Writer
+	mu      sync.Mutex
+	hold    []byte // the start of a line that may be a marked one
+	midLine bool   // the last byte passed on was not a newline
+	pid     int
+	dirErr  *string
 }
 
 func (f *pidFilter) Write(p []byte) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := len(p)
-	for !f.done && len(p) > 0 {
-		f.head = append(f.head, p...)
-		p = nil
-		i := bytes.IndexByte(f.head, '\n')
-		if i < 0 {
-			k := min(len(f.head), len(markerPrefix))
-			if len(f.head) < 4096 && string(f.head[:k]) == markerPrefix[:k] {
-				return n, nil // perhaps a marked line: wait for the rest of it
-			}
-			f.done, p, f.head = true, f.head, nil
-			break
+	var out []byte
+	for len(p) > 0 {
+		chunk := p
+		if i := bytes.IndexByte(p, '\n'); i >= 0 {
+			chunk = p[:i+1]
 		}
-		line, rest := string(f.head[:i]), f.head[i+1:]
+		p = p[len(chunk):]
+		if f.midLine && len(f.hold) == 0 {
+			out = append(out, chunk...)
+			f.midLine = chunk[len(chunk)-1] != '\n'
+			continue
+		}
+		f.hold = append(f.hold, chunk...)
+		k := min(len(f.hold), len(markerPrefix))
+		complete := f.hold[len(f.hold)-1] == '\n'
+		if string(f.hold[:k]) != markerPrefix[:k] || len(f.hold) > 4096 || (complete && len(f.hold) <= len(markerPrefix)) {
+			out = append(out, f.hold...)
+			f.midLine = !complete
+			f.hold = nil
+			continue
+		}
+		if !complete {
+			continue // wait for the rest of the line
+		}
+		line := strings.TrimSuffix(string(f.hold), "\n")
+		f.hold = nil
 		switch {
 		case strings.HasPrefix(line, pidMarker):
 			f.pid, _ = strconv.Atoi(line[len(pidMarker):])
@@ -176,19 +191,25 @@ func (f *pidFilter) Write(p []byte) (int, error) {
 			msg := line[len(dirMarker):]
 			f.dirErr = &msg
 		default:
-			f.done, p, f.head = true, f.head, nil
-			continue
+			out = append(out, line+"\n"...)
 		}
-		f.head = nil
-		p = rest
 	}
-	if f.w == nil || len(p) == 0 {
-		return n, nil
-	}
-	if _, err := f.w.Write(p); err != nil {
-		return 0, err
+	if f.w != nil && len(out) > 0 {
+		if _, err := f.w.Write(out); err != nil {
+			return 0, err
+		}
 	}
 	return n, nil
+}
+
+// Flush passes on what is held back at the end of the output.
+func (f *pidFilter) Flush() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.hold) > 0 && f.w != nil {
+		f.w.Write(f.hold)
+	}
+	f.hold = nil
 }
 
 // DirError is why the directory could not be made, when it could not.

@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os/exec"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -556,6 +556,12 @@ func TestPool(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q: %v", want, err)
 		}
+	}
+	if m, ok := pool.Holding("e2"); !ok || m.MachineID() != srvs[1].User+"@"+srvs[1].Addr {
+		t.Fatalf("Holding(e2) = %v, %v", m, ok)
+	}
+	if _, ok := pool.Holding("e4"); ok {
+		t.Fatal("Holding(e4) before it got a machine")
 	}
 	if err := pool.Release(ctx, "e2"); err != nil {
 		t.Fatal(err)

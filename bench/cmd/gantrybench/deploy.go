@@ -319,8 +319,16 @@ func (b *deployBench) cleanup(ctx context.Context) error {
 		return err
 	}
 	for _, nw := range b.networks {
-		if err := b.docker.NetworkRemove(ctx, nw); err != nil && !cerrdefs.IsNotFound(err) {
-			return fmt.Errorf("remove compose network %s: %w", nw, err)
+		// The engine may still be tearing down the endpoints of the removed containers.
+		for attempt := 1; ; attempt++ {
+			err := b.docker.NetworkRemove(ctx, nw)
+			if err == nil || cerrdefs.IsNotFound(err) {
+				break
+			}
+			if attempt == 10 {
+				return fmt.Errorf("remove compose network %s: %w", nw, err)
+			}
+			time.Sleep(time.Second)
 		}
 	}
 	b.networks = nil

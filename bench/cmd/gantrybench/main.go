@@ -47,19 +47,21 @@ type config struct {
 	linger     time.Duration
 	methods    []string
 	floorConc  int
+	sensorsVia []string
 }
 
 type results struct {
-	Date     time.Time     `json:"date"`
-	Command  string        `json:"command"`
-	Machine  machine       `json:"machine"`
-	BenchID  string        `json:"bench_id"`
-	Image    string        `json:"image"`
-	Runs     int           `json:"runs"`
-	Deploys  []deployRun   `json:"deploys,omitempty"`
-	Scale    *scaleResult  `json:"scale,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
-	Errors   []string      `json:"errors,omitempty"`
+	Date     time.Time      `json:"date"`
+	Command  string         `json:"command"`
+	Machine  machine        `json:"machine"`
+	BenchID  string         `json:"bench_id"`
+	Image    string         `json:"image"`
+	Runs     int            `json:"runs"`
+	Deploys  []deployRun    `json:"deploys,omitempty"`
+	Scales   []*scaleResult `json:"scales,omitempty"`
+	Scale    *scaleResult   `json:"scale,omitempty"` // results.json of before 2026-11-22 11:20: one run, via rest
+	Duration time.Duration  `json:"duration_ns"`
+	Errors   []string       `json:"errors,omitempty"`
 }
 
 func main() {
@@ -78,6 +80,7 @@ func main() {
 	flag.IntVar(&cfg.children, "children", 10, "basic-entity children per application")
 	flag.IntVar(&cfg.configKeys, "config", 20, "config keys per child, in brooklyn.config")
 	flag.IntVar(&cfg.sensors, "sensors", 20, "sensors set on each child through the REST API")
+	via := flag.String("sensors-via", "rest,blueprint", "how the scale benchmark sets its sensors, comma-separated, one run each: rest (one POST each) and/or blueprint (static-sensor initializers)")
 	flag.IntVar(&cfg.restarts, "restarts", 3, "kill -9 and restart measurements of the scale benchmark")
 	flag.BoolVar(&cfg.skipDeploy, "skip-deploy", false, "skip the container deploy benchmark")
 	flag.BoolVar(&cfg.skipScale, "skip-scale", false, "skip the 10,000-entity benchmark")
@@ -102,6 +105,12 @@ func main() {
 			log.Fatalf("-methods: unknown way %q", m)
 		}
 		cfg.methods = append(cfg.methods, m)
+	}
+	for _, v := range strings.Split(*via, ",") {
+		if v = strings.TrimSpace(v); v != "rest" && v != "blueprint" {
+			log.Fatalf("-sensors-via: %q, want rest or blueprint", v)
+		}
+		cfg.sensorsVia = append(cfg.sensorsVia, strings.TrimSpace(v))
 	}
 	if cfg.pprof != "" {
 		cfg.keepWork = true
@@ -184,14 +193,19 @@ func run(cfg *config) error {
 			}
 		}
 	}
-	if !cfg.skipScale && ctx.Err() == nil {
-		s := &scaleBench{cfg: cfg, workDir: work}
+	for _, via := range cfg.sensorsVia {
+		if cfg.skipScale || ctx.Err() != nil {
+			break
+		}
+		s := &scaleBench{cfg: cfg, workDir: work, via: via}
 		sr, err := s.run(ctx)
 		if err != nil {
-			res.Errors = append(res.Errors, fmt.Sprintf("scale: %v", err))
-			log.Printf("scale: %v", err)
+			res.Errors = append(res.Errors, fmt.Sprintf("scale (sensors via %s): %v", via, err))
+			log.Printf("scale (sensors via %s): %v", via, err)
 		}
-		res.Scale = sr
+		if sr != nil {
+			res.Scales = append(res.Scales, sr)
+		}
 	}
 	res.Duration = time.Since(begin)
 	res.Machine.OtherContainersAfter = otherContainers(context.Background(), docker)
@@ -230,6 +244,12 @@ func rerender(path string, cfg *config) error {
 	var res results
 	if err := json.Unmarshal(b, &res); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if res.Scale != nil {
+		if res.Scale.SensorsVia == "" {
+			res.Scale.SensorsVia = "rest"
+		}
+		res.Scales, res.Scale = append(res.Scales, res.Scale), nil
 	}
 	report := markdown(&res, cfg)
 	if cfg.out == "" {

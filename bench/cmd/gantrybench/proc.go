@@ -33,6 +33,7 @@ type gantry struct {
 	started time.Time // just before exec
 	c       *client.Client
 	hc      *http.Client
+	done    chan struct{} // closed once the process has ended and been reaped
 }
 
 // httpClient keeps enough idle connections for a bounded pool of workers, so that a
@@ -79,6 +80,8 @@ func startGantry(bin, data, logDir, name string, conns int) (*gantry, error) {
 	if err := g.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("exec %s: %w", bin, err)
 	}
+	g.done = make(chan struct{})
+	go func() { _ = g.cmd.Wait(); close(g.done) }() // reaps it, however it ends
 	return g, nil
 }
 
@@ -103,31 +106,33 @@ func (g *gantry) waitUp(ctx context.Context, within time.Duration) error {
 }
 
 func (g *gantry) exited() bool {
-	return g.cmd.ProcessState != nil || g.cmd.Process.Signal(syscall.Signal(0)) != nil
+	select {
+	case <-g.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // kill9 ends the server as kill -9 does: nothing is flushed.
 func (g *gantry) kill9() {
-	if g.cmd.ProcessState == nil {
+	if !g.exited() {
 		_ = g.cmd.Process.Signal(syscall.SIGKILL)
-		_ = g.cmd.Wait()
 	}
+	<-g.done
 	g.hc.CloseIdleConnections()
 }
 
 // stop asks the server to shut down cleanly, and kills it after 15s.
 func (g *gantry) stop() {
-	if g.cmd.ProcessState != nil {
-		return
+	if !g.exited() {
+		_ = g.cmd.Process.Signal(syscall.SIGTERM)
 	}
-	_ = g.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = g.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-g.done:
 	case <-time.After(15 * time.Second):
 		_ = g.cmd.Process.Signal(syscall.SIGKILL)
-		<-done
+		<-g.done
 	}
 	g.hc.CloseIdleConnections()
 }
@@ -196,13 +201,14 @@ func (g *gantry) cpuTime() (time.Duration, error) {
 
 // explain adds to err, when the server has died, the panic or fatal error it logged.
 func (g *gantry) explain(err error) error {
-	time.Sleep(100 * time.Millisecond)
-	if !g.exited() {
+	select {
+	case <-g.done:
+	case <-time.After(2 * time.Second):
 		return err
 	}
 	b, _ := os.ReadFile(g.logPath)
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "fatal error:") {
+		if strings.HasPrefix(line, "panic:") || strings.HasPrefix(line, "fatal error:") || strings.HasPrefix(line, "unexpected fault") || strings.HasPrefix(line, "SIGSEGV") {
 			return fmt.Errorf("%w; the server CRASHED: %s (log: %s)", err, line, g.logPath)
 		}
 	}

@@ -79,6 +79,7 @@ func markdown(res *results, cfg *config) string {
 	for _, e := range res.Errors {
 		p("**Error:** %s\n\n", e)
 	}
+	p("%s", glance(res))
 
 	if len(res.Deploys) > 0 {
 		var ns []int
@@ -137,11 +138,23 @@ func markdown(res *results, cfg *config) string {
 		p("\n")
 	}
 
-	if s := res.Scale; s != nil {
-		p("## 2. %d applications, %d entities\n\n", s.Apps, s.Entities)
+	for i, s := range res.Scales {
+		if i == 0 {
+			p("## 2. %d applications, %d entities\n\n", s.Apps, s.Entities)
+		}
+		if s.SensorsVia == "blueprint" {
+			p("### 2%c. Sensors set by the blueprint\n\n", 'a'+i)
+		} else {
+			p("### 2%c. Sensors set through the REST API\n\n", 'a'+i)
+		}
 		p("%d applications of %d `basic-entity` children, each child with %d config keys in `brooklyn.config`\n", s.Apps, s.ChildrenPerApp, s.ConfigPerEntity)
-		p("and %d sensors set through `POST /v1/applications/{app}/entities/{e}/sensors/{name}` (%d calls, sensor 0 of every entity,\n", s.SensorsPerEnt, s.SensorCalls)
-		p("then sensor 1, ...). Memory is read once the server has been idle for 3 s; the restart is timed from exec after a `kill -9`.\n\n")
+		if s.SensorsVia == "blueprint" {
+			p("and %d sensors set by as many `static-sensor` initializers in its `brooklyn.initializers`.\n", s.SensorsPerEnt)
+		} else {
+			p("and %d sensors set through `POST /v1/applications/{app}/entities/{e}/sensors/{name}` (%d calls, sensor 0 of every entity,\n", s.SensorsPerEnt, s.SensorCalls)
+			p("then sensor 1, ...).")
+		}
+		p(" Memory is read once the server has been idle for 3 s; the restart is timed from exec after a `kill -9`.\n\n")
 		var ready, up []time.Duration
 		for _, r := range s.Restarts {
 			ready, up = append(ready, r.Ready), append(up, r.Up)
@@ -176,7 +189,9 @@ func markdown(res *results, cfg *config) string {
 		}
 		p("| VmRSS samples after settling, 1 s apart (MiB) | %s |\n", strings.Join(samples, ", "))
 		p("| Deploy of the %d applications (8 at a time, each to the end of its start task) | %s |\n", s.Apps, secs(s.DeployTime))
-		p("| %d sensor POSTs (16 concurrent clients) | %s (%.0f/s) |\n", s.SensorCalls, secs(s.SensorTime), float64(s.SensorCalls)/s.SensorTime.Seconds())
+		if s.SensorCalls > 0 {
+			p("| %d sensor POSTs (16 concurrent clients) | %s (%.0f/s) |\n", s.SensorCalls, secs(s.SensorTime), float64(s.SensorCalls)/s.SensorTime.Seconds())
+		}
 		p("| Server CPU time for deploy + sensors | %s |\n", secs(s.ServerCPU))
 		for i, r := range s.Restarts {
 			p("| Restart %d: exec to /v1/server/up / to all served | %s / %s |\n", i+1, secs(r.Up), secs(r.Ready))
@@ -199,4 +214,40 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// glance is the table of every goal, measured, first in the report.
+func glance(res *results) string {
+	var b strings.Builder
+	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
+	p("## Goals\n\n| Goal | Measured | |\n|---|---|---|\n")
+	if len(res.Deploys) > 0 {
+		n := 0
+		for _, r := range res.Deploys {
+			n = max(n, r.N)
+		}
+		med := func(m string) time.Duration { return median(times(res.Deploys, m, n)) }
+		g, c, cs, f := med(gantryM), med(composeM), med(composeSameM), med(floorM)
+		if g > 0 && c > 0 {
+			p("| N=%d: Gantry <= %.1fx docker-compose (compose as written) | %s | %s |\n", n, goalVsCompose, ratio(g, c), met(float64(g) <= goalVsCompose*float64(c)))
+		}
+		if g > 0 && cs > 0 {
+			p("| N=%d: Gantry <= %.1fx docker-compose (compose-same: the same containers) | %s | %s |\n", n, goalVsCompose, ratio(g, cs), met(float64(g) <= goalVsCompose*float64(cs)))
+		}
+		if g > 0 && f > 0 {
+			p("| N=%d: Gantry <= %.1fx the engine's floor | %s | %s |\n", n, goalVsFloor, ratio(g, f), met(float64(g) <= goalVsFloor*float64(f)))
+		}
+	}
+	for _, s := range res.Scales {
+		p("| %d entities, sensors via %s: VmRSS settled <= %s | %s | %s |\n", s.Entities, s.SensorsVia, mib(goalRSS), mib(s.RSS), met(s.RSS <= goalRSS))
+		var ready []time.Duration
+		for _, r := range s.Restarts {
+			ready = append(ready, r.Ready)
+		}
+		if len(ready) > 0 {
+			p("| %d entities, sensors via %s: restart after kill -9 <= %s | %s | %s |\n", s.Entities, s.SensorsVia, secs(goalRestart), secs(median(ready)), met(median(ready) <= goalRestart))
+		}
+	}
+	p("\n")
+	return b.String()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -25,6 +26,7 @@ type scaleResult struct {
 	DeployTime      time.Duration   `json:"deploy_ns"`
 	SensorTime      time.Duration   `json:"sensor_ns"`
 	SensorCalls     int             `json:"sensor_calls"`
+	SensorsVia      string          `json:"sensors_via"` // rest or blueprint
 	SettleTime      time.Duration   `json:"settle_ns"`
 	RSS             int64           `json:"rss_bytes"`
 	HWM             int64           `json:"hwm_bytes"`
@@ -45,25 +47,29 @@ type restartResult struct {
 	Ready time.Duration `json:"ready_ns"` // exec -> 1000 apps listed and sample sensors back
 }
 
-// entityRef names an entity of an application, by ids.
-type entityRef struct{ app, id string }
+// entityRef names an entity of an application, by ids; key names it in sensor values.
+type entityRef struct{ app, id, key string }
+
+// entityKey is what the sensor values of child c of application a are made of.
+func entityKey(a, c int) string { return fmt.Sprintf("a%04de%02d", a, c) }
 
 type scaleBench struct {
 	cfg     *config
 	workDir string
+	via     string // rest or blueprint: how the sensors are set
 }
 
 func sensorName(i int) string { return fmt.Sprintf("bench.sensor.%02d", i) }
 func configKey(i int) string  { return fmt.Sprintf("bench.config.%02d", i) }
 
-// sensorValue is the value of sensor i of entity e: strings, integers, floats and
-// booleans in turn, so that the model holds a realistic mix.
+// sensorValue is the value of sensor i of the entity of key e: strings, integers,
+// floats and booleans in turn, so that the model holds a realistic mix.
 func sensorValue(i int, e string) any {
 	switch i % 4 {
 	case 0:
 		return fmt.Sprintf("sensor %02d of %s: some observed text", i, e)
 	case 1:
-		return float64(1000*i + len(e))
+		return float64(1000*i + int(e[len(e)-1]-'0'))
 	case 2:
 		return float64(i) + 0.25
 	default:
@@ -79,6 +85,14 @@ func (s *scaleBench) blueprint(app int) []byte {
 		for k := range s.cfg.configKeys {
 			fmt.Fprintf(&y, "    %s: \"config value %02d of app %04d entity %02d\"\n", configKey(k), k, app, c)
 		}
+		if s.via == "blueprint" {
+			y.WriteString("  brooklyn.initializers:\n")
+			for i := range s.cfg.sensors {
+				v, _ := json.Marshal(sensorValue(i, entityKey(app, c)))
+				fmt.Fprintf(&y, "  - type: static-sensor\n    brooklyn.config:\n      name: %s\n      static.value: %s\n      targetType: %s\n",
+					sensorName(i), v, sensorTarget(i))
+			}
+		}
 	}
 	return []byte(y.String())
 }
@@ -86,15 +100,15 @@ func (s *scaleBench) blueprint(app int) []byte {
 func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 	res := &scaleResult{
 		Apps: s.cfg.apps, ChildrenPerApp: s.cfg.children, Entities: s.cfg.apps * (s.cfg.children + 1),
-		ConfigPerEntity: s.cfg.configKeys, SensorsPerEnt: s.cfg.sensors,
+		ConfigPerEntity: s.cfg.configKeys, SensorsPerEnt: s.cfg.sensors, SensorsVia: s.via,
 	}
-	data := filepath.Join(s.workDir, "data-scale")
+	data := filepath.Join(s.workDir, "data-scale-"+s.via)
 	os.RemoveAll(data)
 	if !s.cfg.keepWork {
 		defer os.RemoveAll(data)
 	}
 	const workers = 16
-	g, err := startGantry(s.cfg.gantryBin, data, s.workDir, "server-scale", workers)
+	g, err := startGantry(s.cfg.gantryBin, data, s.workDir, "server-scale-"+s.via, workers)
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +118,7 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 	}
 
 	// Deploy the applications, a bounded number at a time.
-	log.Printf("scale: deploying %d applications of %d basic-entity children", s.cfg.apps, s.cfg.children)
+	s.logf("deploying %d applications of %d basic-entity children", s.cfg.apps, s.cfg.children)
 	children := make([][]entityRef, s.cfg.apps)
 	start := time.Now()
 	err = pool(ctx, s.cfg.apps, 8, func(ctx context.Context, i int) error {
@@ -124,7 +138,11 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 			return err
 		}
 		for _, k := range kids {
-			children[i] = append(children[i], entityRef{app: task.EntityID, id: k.ID})
+			var c int
+			if _, err := fmt.Sscanf(k.Name, "e%d", &c); err != nil {
+				return fmt.Errorf("app %d: child named %q, want eNN", i, k.Name)
+			}
+			children[i] = append(children[i], entityRef{app: task.EntityID, id: k.ID, key: entityKey(i, c)})
 		}
 		if len(kids) != s.cfg.children {
 			return fmt.Errorf("app %d has %d children, want %d", i, len(kids), s.cfg.children)
@@ -135,14 +153,18 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	log.Printf("scale: deployed in %s", res.DeployTime.Round(time.Millisecond))
+	s.logf("deployed in %s", res.DeployTime.Round(time.Millisecond))
 
-	// Set the sensors through the REST API: one POST per sensor, from a bounded pool.
+	// Set the sensors through the REST API: one POST per sensor, from a bounded pool
+	// (unless static-sensor initializers of the blueprints did it).
 	var all []entityRef
 	for _, cs := range children {
 		all = append(all, cs...)
 	}
 	calls := len(all) * s.cfg.sensors
+	if s.via == "blueprint" {
+		calls = 0
+	}
 	var doneCalls atomic.Int64
 	start = time.Now()
 	// Sensor k of every entity, then sensor k+1 of every entity...: concurrent writers
@@ -150,11 +172,11 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 	// under feeds.
 	err = pool(ctx, calls, workers, func(ctx context.Context, i int) error {
 		e, k := all[i%len(all)], i/len(all)
-		if err := g.c.SetSensor(ctx, e.app, e.id, sensorName(k), sensorValue(k, e.id)); err != nil {
+		if err := g.c.SetSensor(ctx, e.app, e.id, sensorName(k), sensorValue(k, e.key)); err != nil {
 			return g.explain(err)
 		}
 		if n := doneCalls.Add(1); n%50000 == 0 {
-			log.Printf("scale: %d/%d sensors set", n, calls)
+			s.logf("%d/%d sensors set", n, calls)
 		}
 		return nil
 	})
@@ -162,7 +184,9 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	log.Printf("scale: %d sensors set in %s (%.0f/s)", calls, res.SensorTime.Round(time.Millisecond), float64(calls)/res.SensorTime.Seconds())
+	if calls > 0 {
+		s.logf("%d sensors set in %s (%.0f/s)", calls, res.SensorTime.Round(time.Millisecond), float64(calls)/res.SensorTime.Seconds())
+	}
 	g.hc.CloseIdleConnections()
 	if cpu, err := g.cpuTime(); err == nil {
 		res.ServerCPU = cpu
@@ -198,17 +222,17 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 		time.Sleep(5 * time.Second)
 		if m, err := procMemory(g.cmd.Process.Pid); err == nil {
 			res.Linger = append(res.Linger, m)
-			log.Printf("scale: %s later: VmRSS %s (anon %s, file %s)", t, mib(m.RSS), mib(m.RSSAnon), mib(m.RSSFile))
+			s.logf("%s later: VmRSS %s (anon %s, file %s)", t, mib(m.RSS), mib(m.RSSAnon), mib(m.RSSFile))
 		}
 	}
 	if s.cfg.linger > 0 {
 		s.saveProfile(ctx, "heap-lingered")
 	}
-	log.Printf("scale: settled after %s: VmRSS %s, VmHWM %s", res.SettleTime.Round(time.Second), mib(res.RSS), mib(res.HWM))
+	s.logf("settled after %s: VmRSS %s, VmHWM %s", res.SettleTime.Round(time.Second), mib(res.RSS), mib(res.HWM))
 
 	// Check what a restart must bring back, while the first server still runs.
 	samples := []entityRef{all[0], all[len(all)/2], all[len(all)-1]}
-	if err := checkSensors(ctx, g, samples[0].app, samples[0].id, s.cfg.sensors); err != nil {
+	if err := checkSensors(ctx, g, samples[0], s.cfg.sensors); err != nil {
 		return nil, fmt.Errorf("before restart: %w", err)
 	}
 
@@ -217,12 +241,12 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 		res.StoreBytes = fi.Size()
 		res.StoreAllocated = allocated(fi)
 	}
-	log.Printf("scale: killed with -9; store %s (%s on disk)", mib(res.StoreBytes), mib(res.StoreAllocated))
+	s.logf("killed with -9; store %s (%s on disk)", mib(res.StoreBytes), mib(res.StoreAllocated))
 	if st, err := readStoreStats(filepath.Join(data, "gantry.db")); err != nil {
-		log.Printf("scale: store statistics: %v", err)
+		s.logf("store statistics: %v", err)
 	} else {
 		res.Store = st
-		log.Printf("scale: store holds %d entity records (%s) and %d task records (%s) in %d of its %d pages",
+		s.logf("store holds %d entity records (%s) and %d task records (%s) in %d of its %d pages",
 			st.Entities, mib(st.EntityBytes), st.Tasks, mib(st.TaskBytes), st.DataPages, st.Pages)
 	}
 
@@ -236,7 +260,7 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 			return nil, err
 		}
 		res.Restarts = append(res.Restarts, rr)
-		log.Printf("scale: restart %d: up after %s, all served after %s", r+1, rr.Up.Round(time.Millisecond), rr.Ready.Round(time.Millisecond))
+		s.logf("restart %d: up after %s, all served after %s", r+1, rr.Up.Round(time.Millisecond), rr.Ready.Round(time.Millisecond))
 		if r == 0 {
 			time.Sleep(5 * time.Second)
 			if m, err := procMemory(g2.cmd.Process.Pid); err == nil {
@@ -253,7 +277,7 @@ func (s *scaleBench) run(ctx context.Context) (*scaleResult, error) {
 // and the sample entities have their sensors back.
 func (s *scaleBench) restart(ctx context.Context, data string, r int, samples []entityRef) (restartResult, *gantry, error) {
 	var rr restartResult
-	g, err := startGantry(s.cfg.gantryBin, data, s.workDir, fmt.Sprintf("server-scale-restart-%d", r+1), 4)
+	g, err := startGantry(s.cfg.gantryBin, data, s.workDir, fmt.Sprintf("server-scale-%s-restart-%d", s.via, r+1), 4)
 	if err != nil {
 		return rr, nil, err
 	}
@@ -267,7 +291,7 @@ func (s *scaleBench) restart(ctx context.Context, data string, r int, samples []
 		if err == nil && len(apps) == s.cfg.apps && allRunning(apps) {
 			ok := true
 			for _, smp := range samples {
-				if checkSensors(ctx, g, smp.app, smp.id, s.cfg.sensors) != nil {
+				if checkSensors(ctx, g, smp, s.cfg.sensors) != nil {
 					ok = false
 					break
 				}
@@ -297,18 +321,23 @@ func allRunning(apps []api.ApplicationSummary) bool {
 	return true
 }
 
-func checkSensors(ctx context.Context, g *gantry, app, entity string, n int) error {
-	vals, err := g.c.SensorValues(ctx, app, entity)
+func checkSensors(ctx context.Context, g *gantry, e entityRef, n int) error {
+	vals, err := g.c.SensorValues(ctx, e.app, e.id)
 	if err != nil {
 		return err
 	}
 	for i := range n {
-		want := sensorValue(i, entity)
+		want := sensorValue(i, e.key)
 		if got, ok := vals[sensorName(i)]; !ok || got != want {
-			return fmt.Errorf("entity %s: sensor %s = %v, want %v", entity, sensorName(i), got, want)
+			return fmt.Errorf("entity %s: sensor %s = %v, want %v", e.id, sensorName(i), got, want)
 		}
 	}
 	return nil
+}
+
+// sensorTarget is the targetType of a static sensor holding sensorValue(i, ...).
+func sensorTarget(i int) string {
+	return [...]string{"String", "Integer", "Double", "Boolean"}[i%4]
 }
 
 // pool runs fn(0..n-1) on workers goroutines and returns the first error (the rest of
@@ -350,10 +379,15 @@ func (s *scaleBench) saveProfile(ctx context.Context, name string) {
 	if s.cfg.pprof == "" {
 		return
 	}
-	path := filepath.Join(s.workDir, name+".pb.gz")
+	path := filepath.Join(s.workDir, name+"-"+s.via+".pb.gz")
 	if err := fetchTo(ctx, "http://"+s.cfg.pprof+"/debug/pprof/heap?gc=1", path); err != nil {
 		log.Printf("heap profile: %v", err)
 		return
 	}
 	log.Printf("heap profile: %s", path)
+}
+
+// logf logs a line of progress, saying which way the sensors are set.
+func (s *scaleBench) logf(format string, args ...any) {
+	log.Printf("scale/%s: "+format, append([]any{s.via}, args...)...)
 }
