@@ -48,7 +48,7 @@ func FindDSL(src []byte, v *Value) ([]FoundDSL, Errors) {
 			for _, k := range slices.Sorted(maps.Keys(raw)) {
 				child, ok := v.At(k)
 				if !ok {
-					child = &Value{Pos: v.Pos, Path: join(v.Path, k), Raw: raw[k]}
+					child = &Value{Pos: v.Pos, Path: JoinPath(v.Path, k), Raw: raw[k]}
 				}
 				walk(child)
 			}
@@ -56,7 +56,7 @@ func FindDSL(src []byte, v *Value) ([]FoundDSL, Errors) {
 			for i := range raw {
 				child, ok := v.Index(i)
 				if !ok {
-					child = &Value{Pos: v.Pos, Path: index(v.Path, i), Raw: raw[i]}
+					child = &Value{Pos: v.Pos, Path: IndexPath(v.Path, i), Raw: raw[i]}
 				}
 				walk(child)
 			}
@@ -186,7 +186,7 @@ func DSLErrorAt(src []byte, v *Value, err error) *Error {
 // dslPos is the position of character off of the scalar v.
 func dslPos(src []byte, v *Value, off int) Pos {
 	n := v.Node
-	if n == nil || n.Kind != yaml.ScalarNode || pos(n) != v.Pos || off <= 0 || len(src) == 0 {
+	if n == nil || n.Kind != yaml.ScalarNode || NodePos(n) != v.Pos || off <= 0 || len(src) == 0 {
 		return v.Pos
 	}
 	line, ok := sourceLine(src, n.Line)

@@ -410,41 +410,58 @@ func pad(s string, width int, left, zero bool) string {
 	return strings.Repeat(" ", n) + s
 }
 
-// wholeNumber reads an integer argument: a number without a fraction, or a string of one.
-func wholeNumber(v any, conv string) (int64, error) {
+// AsInteger reads a whole number: an integer, a number without a fraction, or a string
+// of one.
+func AsInteger(v any) (int64, bool) {
 	switch x := v.(type) {
 	case int:
-		return int64(x), nil
+		return int64(x), true
 	case int64:
-		return x, nil
+		return x, true
 	case uint64:
-		return int64(x), nil
+		return int64(x), true
 	case float64:
 		if x == math.Trunc(x) && math.Abs(x) < 1<<63 {
-			return int64(x), nil
+			return int64(x), true
 		}
 	case string:
 		if n, err := strconv.ParseInt(strings.TrimSpace(x), 10, 64); err == nil {
-			return n, nil
+			return n, true
 		}
+	}
+	return 0, false
+}
+
+// AsNumber reads a number, or a string of one.
+func AsNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	case float64:
+		return x, true
+	case string:
+		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
+			return f, true
+		}
+	}
+	return 0, false
+}
+
+// wholeNumber reads an integer argument: a number without a fraction, or a string of one.
+func wholeNumber(v any, conv string) (int64, error) {
+	if n, ok := AsInteger(v); ok {
+		return n, nil
 	}
 	return 0, fmt.Errorf("%s needs a whole number, not %s", conv, writeValue(v))
 }
 
 func realNumber(v any, conv string) (float64, error) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), nil
-	case int64:
-		return float64(x), nil
-	case uint64:
-		return float64(x), nil
-	case float64:
-		return x, nil
-	case string:
-		if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
-			return f, nil
-		}
+	if f, ok := AsNumber(v); ok {
+		return f, nil
 	}
 	return 0, fmt.Errorf("%s needs a number, not %s", conv, writeValue(v))
 }

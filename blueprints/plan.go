@@ -144,10 +144,10 @@ func document(data []byte) (root *yaml.Node, err error) {
 		if len(next.Content) == 1 && next.Content[0].Tag == "!!null" && next.Content[0].Value == "" {
 			continue
 		}
-		return nil, Errorf(pos(&next), "", "a blueprint is one yaml document, found another here")
+		return nil, Errorf(NodePos(&next), "", "a blueprint is one yaml document, found another here")
 	}
 	if len(doc.Content) != 1 {
-		return nil, Errorf(pos(&doc), "", "empty blueprint")
+		return nil, Errorf(NodePos(&doc), "", "empty blueprint")
 	}
 	return doc.Content[0], nil
 }
@@ -205,16 +205,16 @@ type site struct {
 }
 
 func (p *parser) plan(n *yaml.Node) *Plan {
-	plan := &Plan{Pos: pos(n), Config: map[string]*Value{}, Adjuncts: map[string]*Value{}}
+	plan := &Plan{Pos: NodePos(n), Config: map[string]*Value{}, Adjuncts: map[string]*Value{}}
 	if n.Kind != yaml.MappingNode {
-		p.fail(pos(n), "", "a blueprint must be a map with services, not %s", describe(resolve(n)))
+		p.fail(NodePos(n), "", "a blueprint must be a map with services, not %s", DescribeNode(ResolveAlias(n)))
 		return plan
 	}
 	entries := p.fields(n, "")
 	for _, e := range entries {
 		if e.key == "brooklyn.catalog" {
 			p.errs = nil
-			p.fail(pos(e.keyNode), e.key, "this is a catalog bom, not an application: POST it to /v1/catalog")
+			p.fail(NodePos(e.keyNode), e.key, "this is a catalog bom, not an application: POST it to /v1/catalog")
 			return plan
 		}
 	}
@@ -239,7 +239,7 @@ func (p *parser) plan(n *yaml.Node) *Plan {
 			plan.Config = p.config(e.value, e.key)
 		case "brooklyn.children":
 			// an empty list is no service; anything else but a list has its own error
-			if r := resolve(e.value); r.Kind != yaml.SequenceNode || len(r.Content) > 0 {
+			if r := ResolveAlias(e.value); r.Kind != yaml.SequenceNode || len(r.Content) > 0 {
 				hasServices = true
 			}
 			plan.Children = p.services(e.value, e.key, true)
@@ -248,11 +248,11 @@ func (p *parser) plan(n *yaml.Node) *Plan {
 		case "brooklyn.parameters", "brooklyn.policies", "brooklyn.enrichers", "brooklyn.initializers":
 			plan.Adjuncts[e.key] = p.adjunct(e.value, e.key)
 		default:
-			p.fail(pos(e.keyNode), e.key, "%s", unknownRootKey(e.key))
+			p.fail(NodePos(e.keyNode), e.key, "%s", unknownRootKey(e.key))
 		}
 	}
 	if !hasServices {
-		p.fail(pos(n), "", "a blueprint needs services (a list of services, each with a type)")
+		p.fail(NodePos(n), "", "a blueprint needs services (a list of services, each with a type)")
 	}
 	return plan
 }
@@ -274,7 +274,7 @@ func unknownRootKey(key string) string {
 // and returns false when the other one was given already.
 func (p *parser) once(seen **entry, e entry) bool {
 	if *seen != nil {
-		p.fail(pos(e.keyNode), e.key, "both %q and %q are given; use one", (*seen).key, e.key)
+		p.fail(NodePos(e.keyNode), e.key, "both %q and %q are given; use one", (*seen).key, e.key)
 		return false
 	}
 	*seen = &e
@@ -285,8 +285,8 @@ func (p *parser) once(seen **entry, e entry) bool {
 func (p *parser) fields(n *yaml.Node, path string) []entry {
 	var out []entry
 	for _, e := range p.entries(n, path) {
-		if k := resolve(e.keyNode); k.ShortTag() != "!!str" {
-			p.fail(pos(e.keyNode), join(path, e.key), "key must be a string, not %s", describe(k))
+		if k := ResolveAlias(e.keyNode); k.ShortTag() != "!!str" {
+			p.fail(NodePos(e.keyNode), JoinPath(path, e.key), "key must be a string, not %s", DescribeNode(k))
 			continue
 		}
 		out = append(out, e)
@@ -296,21 +296,21 @@ func (p *parser) fields(n *yaml.Node, path string) []entry {
 
 // services reads a list of services; the root's services may not be empty.
 func (p *parser) services(n *yaml.Node, path string, children bool) []*Service {
-	r := resolve(n)
+	r := ResolveAlias(n)
 	if children && r.ShortTag() == "!!null" {
 		return nil
 	}
 	if r.Kind != yaml.SequenceNode {
-		p.fail(pos(n), path, "must be a list of services, not %s", describe(r))
+		p.fail(NodePos(n), path, "must be a list of services, not %s", DescribeNode(r))
 		return nil
 	}
 	if !children && len(r.Content) == 0 {
-		p.fail(pos(n), path, "must list at least one service")
+		p.fail(NodePos(n), path, "must list at least one service")
 		return nil
 	}
 	var out []*Service
 	for i, c := range r.Content {
-		if s := p.service(c, index(path, i)); s != nil {
+		if s := p.service(c, IndexPath(path, i)); s != nil {
 			out = append(out, s)
 		}
 	}
@@ -318,9 +318,9 @@ func (p *parser) services(n *yaml.Node, path string, children bool) []*Service {
 }
 
 func (p *parser) service(n *yaml.Node, path string) *Service {
-	r := resolve(n)
+	r := ResolveAlias(n)
 	if r.Kind != yaml.MappingNode {
-		p.fail(pos(n), path, "a service must be a map with a type, not %s", describe(r))
+		p.fail(NodePos(n), path, "a service must be a map with a type, not %s", DescribeNode(r))
 		return nil
 	}
 	if !p.enter(r, n, path) {
@@ -328,20 +328,20 @@ func (p *parser) service(n *yaml.Node, path string) *Service {
 	}
 	defer p.leave(r)
 	s := &Service{
-		Pos: pos(n), Path: path,
+		Pos: NodePos(n), Path: path,
 		Config: map[string]*Value{}, Flags: map[string]*Value{}, Adjuncts: map[string]*Value{},
 	}
 	var typ, locs *entry
 	for _, e := range p.fields(r, path) {
-		at := join(path, e.key)
+		at := JoinPath(path, e.key)
 		switch e.key {
 		case "type", "serviceType", "service_type":
 			if typ != nil {
-				p.fail(pos(e.keyNode), at, "both %q and %q give the type; use one", typ.key, e.key)
+				p.fail(NodePos(e.keyNode), at, "both %q and %q give the type; use one", typ.key, e.key)
 				continue
 			}
 			typ = &e
-			s.Type, s.TypePos = p.typeName(e.value, at), pos(e.value)
+			s.Type, s.TypePos = p.typeName(e.value, at), NodePos(e.value)
 		case "id":
 			s.ID = p.id(e.value, at)
 		case "name":
@@ -365,61 +365,61 @@ func (p *parser) service(n *yaml.Node, path string) *Service {
 		}
 	}
 	if typ == nil {
-		p.fail(pos(n), path, "a service needs a type")
+		p.fail(NodePos(n), path, "a service needs a type")
 	}
 	return s
 }
 
 // text reads a scalar as its text: a name may be a number.
 func (p *parser) text(n *yaml.Node, path string) string {
-	r := resolve(n)
+	r := ResolveAlias(n)
 	if r.Kind != yaml.ScalarNode || r.ShortTag() == "!!null" {
-		p.fail(pos(n), path, "must be a string, not %s", describe(r))
+		p.fail(NodePos(n), path, "must be a string, not %s", DescribeNode(r))
 		return ""
 	}
 	return r.Value
 }
 
 func (p *parser) typeName(n *yaml.Node, path string) string {
-	r := resolve(n)
+	r := ResolveAlias(n)
 	if r.Kind != yaml.ScalarNode || r.ShortTag() != "!!str" {
-		p.fail(pos(n), path, "must be a string naming the type, not %s", describe(r))
+		p.fail(NodePos(n), path, "must be a string naming the type, not %s", DescribeNode(r))
 		return ""
 	}
 	if strings.TrimSpace(r.Value) == "" {
-		p.fail(pos(n), path, "must not be empty")
+		p.fail(NodePos(n), path, "must not be empty")
 	}
 	return r.Value
 }
 
 // id reads an id and checks that no other node of the plan has it.
 func (p *parser) id(n *yaml.Node, path string) string {
-	r := resolve(n)
+	r := ResolveAlias(n)
 	id := p.text(n, path)
 	if r.Kind != yaml.ScalarNode || r.ShortTag() == "!!null" {
 		return ""
 	}
 	if strings.TrimSpace(id) == "" {
-		p.fail(pos(n), path, "must not be empty")
+		p.fail(NodePos(n), path, "must not be empty")
 		return id
 	}
 	if first, dup := p.ids[id]; dup {
-		p.fail(pos(n), path, "duplicate id %q (first at %s, %s)", id, first.pos, first.path)
+		p.fail(NodePos(n), path, "duplicate id %q (first at %s, %s)", id, first.pos, first.path)
 		return id
 	}
-	p.ids[id] = site{pos(n), path}
+	p.ids[id] = site{NodePos(n), path}
 	return id
 }
 
 // config reads a map of config keys to values; null is an empty map.
 func (p *parser) config(n *yaml.Node, path string) map[string]*Value {
 	out := map[string]*Value{}
-	r := resolve(n)
+	r := ResolveAlias(n)
 	if r.ShortTag() == "!!null" {
 		return out
 	}
 	if r.Kind != yaml.MappingNode {
-		p.fail(pos(n), path, "must be a map of config keys to values, not %s", describe(r))
+		p.fail(NodePos(n), path, "must be a map of config keys to values, not %s", DescribeNode(r))
 		return out
 	}
 	if !p.enter(r, n, path) {
@@ -427,32 +427,32 @@ func (p *parser) config(n *yaml.Node, path string) map[string]*Value {
 	}
 	defer p.leave(r)
 	for _, e := range p.fields(r, path) {
-		out[e.key] = p.value(e.value, join(path, e.key))
+		out[e.key] = p.value(e.value, JoinPath(path, e.key))
 	}
 	return out
 }
 
 // list reads a list of values, such as tags; null is an empty list.
 func (p *parser) list(n *yaml.Node, path string) []*Value {
-	r := resolve(n)
+	r := ResolveAlias(n)
 	if r.ShortTag() == "!!null" {
 		return nil
 	}
 	if r.Kind != yaml.SequenceNode {
-		p.fail(pos(n), path, "must be a list, not %s", describe(r))
+		p.fail(NodePos(n), path, "must be a list, not %s", DescribeNode(r))
 		return nil
 	}
 	out := make([]*Value, len(r.Content))
 	for i, c := range r.Content {
-		out[i] = p.value(c, index(path, i))
+		out[i] = p.value(c, IndexPath(path, i))
 	}
 	return out
 }
 
 // adjunct reads brooklyn.policies and the like: a list, kept raw.
 func (p *parser) adjunct(n *yaml.Node, path string) *Value {
-	if r := resolve(n); r.Kind != yaml.SequenceNode && r.ShortTag() != "!!null" {
-		p.fail(pos(n), path, "must be a list, not %s", describe(r))
+	if r := ResolveAlias(n); r.Kind != yaml.SequenceNode && r.ShortTag() != "!!null" {
+		p.fail(NodePos(n), path, "must be a list, not %s", DescribeNode(r))
 	}
 	return p.value(n, path)
 }
@@ -460,18 +460,18 @@ func (p *parser) adjunct(n *yaml.Node, path string) *Value {
 // locations reads the value of a location or locations key of the map at path.
 // location takes one location, or a list of one; locations takes a list.
 func (p *parser) locations(e entry, path string) []*Location {
-	at := join(path, e.key)
-	r := resolve(e.value)
+	at := JoinPath(path, e.key)
+	r := ResolveAlias(e.value)
 	var items []*yaml.Node
 	switch {
 	case r.Kind == yaml.SequenceNode:
 		items = r.Content
 		if e.key == "location" && len(items) != 1 {
-			p.fail(pos(e.value), at, "takes one location, not %d; use locations for a list", len(items))
+			p.fail(NodePos(e.value), at, "takes one location, not %d; use locations for a list", len(items))
 			return nil
 		}
 	case e.key == "locations":
-		p.fail(pos(e.value), at, "must be a list of locations, not %s", describe(r))
+		p.fail(NodePos(e.value), at, "must be a list of locations, not %s", DescribeNode(r))
 		return nil
 	default:
 		if loc := p.location(e.value, at); loc != nil {
@@ -481,7 +481,7 @@ func (p *parser) locations(e entry, path string) []*Location {
 	}
 	var out []*Location
 	for i, c := range items {
-		if loc := p.location(c, index(at, i)); loc != nil {
+		if loc := p.location(c, IndexPath(at, i)); loc != nil {
 			out = append(out, loc)
 		}
 	}
@@ -490,28 +490,28 @@ func (p *parser) locations(e entry, path string) []*Location {
 
 // location reads "spec" or {spec: {config}}.
 func (p *parser) location(n *yaml.Node, path string) *Location {
-	r := resolve(n)
+	r := ResolveAlias(n)
 	switch {
 	case r.Kind == yaml.ScalarNode && r.ShortTag() == "!!str":
 		if strings.TrimSpace(r.Value) == "" {
-			p.fail(pos(n), path, "must not be empty")
+			p.fail(NodePos(n), path, "must not be empty")
 			return nil
 		}
-		return &Location{Pos: pos(n), Path: path, Spec: r.Value}
+		return &Location{Pos: NodePos(n), Path: path, Spec: r.Value}
 	case r.Kind == yaml.MappingNode:
 		es := p.fields(r, path)
 		if len(es) != 1 {
-			p.fail(pos(n), path, "a location map must have one key, the location spec, as in {docker: {...}}; found %d", len(es))
+			p.fail(NodePos(n), path, "a location map must have one key, the location spec, as in {docker: {...}}; found %d", len(es))
 			return nil
 		}
 		e := es[0]
-		at := join(path, e.key)
+		at := JoinPath(path, e.key)
 		if strings.TrimSpace(e.key) == "" {
-			p.fail(pos(e.keyNode), at, "location spec must not be empty")
+			p.fail(NodePos(e.keyNode), at, "location spec must not be empty")
 			return nil
 		}
-		return &Location{Pos: pos(n), Path: path, Spec: e.key, Config: p.config(e.value, at)}
+		return &Location{Pos: NodePos(n), Path: path, Spec: e.key, Config: p.config(e.value, at)}
 	}
-	p.fail(pos(n), path, "must be a location, as in localhost or {docker: {...}}, not %s", describe(r))
+	p.fail(NodePos(n), path, "must be a location, as in localhost or {docker: {...}}, not %s", DescribeNode(r))
 	return nil
 }

@@ -28,7 +28,7 @@ func (v *Value) At(key string) (*Value, bool) {
 	if v == nil {
 		return nil, false
 	}
-	n := resolve(v.Node)
+	n := ResolveAlias(v.Node)
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil, false
 	}
@@ -37,7 +37,7 @@ func (v *Value) At(key string) (*Value, bool) {
 		if e.key != key {
 			continue
 		}
-		child := &Value{Pos: pos(e.value), Path: join(v.Path, key), Node: resolve(e.value)}
+		child := &Value{Pos: NodePos(e.value), Path: JoinPath(v.Path, key), Node: ResolveAlias(e.value)}
 		if m, ok := v.Raw.(map[string]any); ok {
 			child.Raw = m[key]
 		} else {
@@ -53,12 +53,12 @@ func (v *Value) Index(i int) (*Value, bool) {
 	if v == nil {
 		return nil, false
 	}
-	n := resolve(v.Node)
+	n := ResolveAlias(v.Node)
 	if n == nil || n.Kind != yaml.SequenceNode || i < 0 || i >= len(n.Content) {
 		return nil, false
 	}
 	c := n.Content[i]
-	child := &Value{Pos: pos(c), Path: index(v.Path, i), Node: resolve(c)}
+	child := &Value{Pos: NodePos(c), Path: IndexPath(v.Path, i), Node: ResolveAlias(c)}
 	if s, ok := v.Raw.([]any); ok && i < len(s) {
 		child.Raw = s[i]
 	} else {
@@ -136,7 +136,7 @@ func (d *decoder) spend(n *yaml.Node, path string) bool {
 	}
 	d.budget--
 	if d.budget == 0 {
-		d.tooBig = Errorf(pos(n), path, "blueprint too large once aliases are expanded")
+		d.tooBig = Errorf(NodePos(n), path, "blueprint too large once aliases are expanded")
 		return false
 	}
 	return true
@@ -146,7 +146,7 @@ func (d *decoder) spend(n *yaml.Node, path string) bool {
 // recursive alias and returns false when r is already being decoded.
 func (d *decoder) enter(r, n *yaml.Node, path string) bool {
 	if d.active[r] {
-		d.fail(pos(n), path, "alias *%s refers to a value that contains it", n.Value)
+		d.fail(NodePos(n), path, "alias *%s refers to a value that contains it", n.Value)
 		return false
 	}
 	d.active[r] = true
@@ -157,7 +157,7 @@ func (d *decoder) leave(r *yaml.Node) { delete(d.active, r) }
 
 // value decodes n into a Value at path.
 func (d *decoder) value(n *yaml.Node, path string) *Value {
-	return &Value{Pos: pos(n), Path: path, Raw: d.raw(n, path), Node: resolve(n)}
+	return &Value{Pos: NodePos(n), Path: path, Raw: d.raw(n, path), Node: ResolveAlias(n)}
 }
 
 // raw decodes n into plain Go values.
@@ -165,7 +165,7 @@ func (d *decoder) raw(n *yaml.Node, path string) any {
 	if !d.spend(n, path) {
 		return nil
 	}
-	r := resolve(n)
+	r := ResolveAlias(n)
 	switch r.Kind {
 	case yaml.ScalarNode:
 		return d.scalar(r, path)
@@ -176,7 +176,7 @@ func (d *decoder) raw(n *yaml.Node, path string) any {
 		defer d.leave(r)
 		out := make([]any, len(r.Content))
 		for i, c := range r.Content {
-			out[i] = d.raw(c, index(path, i))
+			out[i] = d.raw(c, IndexPath(path, i))
 		}
 		return out
 	case yaml.MappingNode:
@@ -186,7 +186,7 @@ func (d *decoder) raw(n *yaml.Node, path string) any {
 		defer d.leave(r)
 		out := make(map[string]any, len(r.Content)/2)
 		for _, e := range d.entries(r, path) {
-			out[e.key] = d.raw(e.value, join(path, e.key))
+			out[e.key] = d.raw(e.value, JoinPath(path, e.key))
 		}
 		return out
 	}
@@ -200,7 +200,7 @@ func (d *decoder) scalar(n *yaml.Node, path string) any {
 	case "!!bool", "!!int", "!!float":
 		var v any
 		if err := n.Decode(&v); err != nil {
-			d.fail(pos(n), path, "%q is not a valid %s", n.Value, tag)
+			d.fail(NodePos(n), path, "%q is not a valid %s", n.Value, tag)
 			return n.Value
 		}
 		return v
@@ -226,9 +226,9 @@ func (d *decoder) entries(n *yaml.Node, path string) []entry {
 		if !d.spend(k, path) {
 			return nil
 		}
-		rk := resolve(k)
+		rk := ResolveAlias(k)
 		if rk.Kind != yaml.ScalarNode {
-			d.fail(pos(k), path, "map keys must be scalars, not %s", describe(rk))
+			d.fail(NodePos(k), path, "map keys must be scalars, not %s", DescribeNode(rk))
 			continue
 		}
 		if rk.ShortTag() == "!!merge" {
@@ -236,7 +236,7 @@ func (d *decoder) entries(n *yaml.Node, path string) []entry {
 			continue
 		}
 		if at, dup := first[rk.Value]; dup {
-			d.fail(pos(k), join(path, rk.Value), "duplicate key %q (first at %s)", rk.Value, pos(at))
+			d.fail(NodePos(k), JoinPath(path, rk.Value), "duplicate key %q (first at %s)", rk.Value, NodePos(at))
 			continue
 		}
 		first[rk.Value] = k
@@ -254,16 +254,16 @@ func (d *decoder) entries(n *yaml.Node, path string) []entry {
 // merge returns the entries a merge key brings in: those of a map, or of each map
 // in a list.
 func (d *decoder) merge(v *yaml.Node, path string) []entry {
-	r := resolve(v)
+	r := ResolveAlias(v)
 	maps := []*yaml.Node{v}
 	if r.Kind == yaml.SequenceNode {
 		maps = r.Content
 	}
 	var out []entry
 	for _, m := range maps {
-		rm := resolve(m)
+		rm := ResolveAlias(m)
 		if rm.Kind != yaml.MappingNode {
-			d.fail(pos(m), path, "merge key << takes a map or a list of maps, not %s", describe(rm))
+			d.fail(NodePos(m), path, "merge key << takes a map or a list of maps, not %s", DescribeNode(rm))
 			continue
 		}
 		if !d.enter(rm, m, path) {
@@ -275,20 +275,24 @@ func (d *decoder) merge(v *yaml.Node, path string) []entry {
 	return out
 }
 
-// resolve follows an alias to the node it names.
-func resolve(n *yaml.Node) *yaml.Node {
+// ResolveAlias follows an alias to the node it names.
+func ResolveAlias(n *yaml.Node) *yaml.Node {
 	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 8; i++ {
 		n = n.Alias
 	}
 	return n
 }
 
-func pos(n *yaml.Node) Pos {
+// NodePos is where n stands in its document; line 1, column 1 for nil.
+func NodePos(n *yaml.Node) Pos {
+	if n == nil {
+		return Pos{Line: 1, Column: 1}
+	}
 	return Pos{Line: max(n.Line, 1), Column: max(n.Column, 1)}
 }
 
-// describe names the kind of a resolved node for error messages: "a map", "null"...
-func describe(n *yaml.Node) string {
+// DescribeNode names the kind of a resolved node for error messages: "a map", "null"...
+func DescribeNode(n *yaml.Node) string {
 	switch n.Kind {
 	case yaml.MappingNode:
 		return "a map"
@@ -308,11 +312,13 @@ func describe(n *yaml.Node) string {
 	return "an alias"
 }
 
-func join(path, key string) string {
+// JoinPath is the path of key in the map at path ("" at the root).
+func JoinPath(path, key string) string {
 	if path == "" {
 		return key
 	}
 	return path + "." + key
 }
 
-func index(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
+// IndexPath is the path of item i of the list at path.
+func IndexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }

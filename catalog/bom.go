@@ -80,7 +80,7 @@ type bomParser struct {
 }
 
 func (p *bomParser) fail(n *yaml.Node, path, format string, args ...any) {
-	p.errs = append(p.errs, blueprints.Errorf(nodePos(n), path, format, args...))
+	p.errs = append(p.errs, blueprints.Errorf(blueprints.NodePos(n), path, format, args...))
 }
 
 // parseBOM reads a catalog BOM: brooklyn.catalog with metadata (id, version, itemType,
@@ -97,7 +97,7 @@ func parseBOM(data []byte) (*bom, error) {
 		root = root.Alias
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, blueprints.Errorf(nodePos(root), "", "a catalog BOM must be a map with brooklyn.catalog, not %s", describeNode(root))
+		return nil, blueprints.Errorf(blueprints.NodePos(root), "", "a catalog BOM must be a map with brooklyn.catalog, not %s", blueprints.DescribeNode(root))
 	}
 	var catalog *yaml.Node
 	var rest []*yaml.Node // Brooklyn's older form: the rest of the document is the item
@@ -114,7 +114,7 @@ func parseBOM(data []byte) (*bom, error) {
 		if hasMapKey(root, "services") {
 			msg += "; this looks like an application blueprint: deploy it with POST /v1/applications, or put it under brooklyn.catalog.item"
 		}
-		return nil, blueprints.Errorf(nodePos(root), "", "%s", msg)
+		return nil, blueprints.Errorf(blueprints.NodePos(root), "", "%s", msg)
 	}
 	catalog = p.expand(catalog, "brooklyn.catalog")
 	if len(rest) > 0 && catalog != nil && catalog.Kind == yaml.MappingNode && !hasMapKey(catalog, "item") && !hasMapKey(catalog, "items") {
@@ -200,11 +200,11 @@ func bomDocument(data []byte) (*yaml.Node, error) {
 	var next yaml.Node
 	if err := dec.Decode(&next); err == nil {
 		if !(len(next.Content) == 1 && next.Content[0].Tag == "!!null") {
-			return nil, blueprints.Errorf(nodePos(&next), "", "a catalog BOM is one yaml document, found another here")
+			return nil, blueprints.Errorf(blueprints.NodePos(&next), "", "a catalog BOM is one yaml document, found another here")
 		}
 	}
 	if len(doc.Content) != 1 {
-		return nil, blueprints.Errorf(nodePos(&doc), "", "empty catalog BOM")
+		return nil, blueprints.Errorf(blueprints.NodePos(&doc), "", "empty catalog BOM")
 	}
 	return doc.Content[0], nil
 }
@@ -219,7 +219,7 @@ func (p *bomParser) block(n *yaml.Node, path string, parent meta) meta {
 		return parent
 	}
 	if n.Kind != yaml.MappingNode {
-		p.fail(n, path, "must be a map of catalog metadata (id, version, itemType, name, ...) with item or items, not %s", describeNode(n))
+		p.fail(n, path, "must be a map of catalog metadata (id, version, itemType, name, ...) with item or items, not %s", blueprints.DescribeNode(n))
 		return parent
 	}
 	own := meta{}
@@ -227,13 +227,13 @@ func (p *bomParser) block(n *yaml.Node, path string, parent meta) meta {
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		at := joinPath(path, k.Value)
+		at := blueprints.JoinPath(path, k.Value)
 		if k.Kind != yaml.ScalarNode {
-			p.fail(k, path, "keys of catalog metadata must be strings, not %s", describeNode(k))
+			p.fail(k, path, "keys of catalog metadata must be strings, not %s", blueprints.DescribeNode(k))
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			p.fail(k, at, "duplicate key %q (first at %s)", k.Value, nodePos(first))
+			p.fail(k, at, "duplicate key %q (first at %s)", k.Value, blueprints.NodePos(first))
 			continue
 		}
 		seen[k.Value] = k
@@ -244,19 +244,19 @@ func (p *bomParser) block(n *yaml.Node, path string, parent meta) meta {
 			items = v
 		case key == "tags":
 			if v.Kind != yaml.SequenceNode && !isNullNode(v) {
-				p.fail(v, at, "must be a list of tags, not %s", describeNode(v))
+				p.fail(v, at, "must be a list of tags, not %s", blueprints.DescribeNode(v))
 				continue
 			}
 			own[key] = v
 		case slices.Contains(stringKeys, key):
 			if v.Kind != yaml.ScalarNode || isNullNode(v) {
-				p.fail(v, at, "must be a string, not %s", describeNode(v))
+				p.fail(v, at, "must be a string, not %s", blueprints.DescribeNode(v))
 				continue
 			}
 			own[key] = v
 		case slices.Contains(boolKeys, key):
 			if _, err := strconv.ParseBool(v.Value); v.Kind != yaml.ScalarNode || err != nil {
-				p.fail(v, at, "must be true or false, not %s", describeNode(v))
+				p.fail(v, at, "must be true or false, not %s", blueprints.DescribeNode(v))
 				continue
 			}
 			own[key] = v
@@ -282,18 +282,18 @@ func (p *bomParser) block(n *yaml.Node, path string, parent meta) meta {
 	}
 	switch {
 	case item != nil && items != nil:
-		p.fail(seen["items"], joinPath(path, "items"), "give item or items, not both")
+		p.fail(seen["items"], blueprints.JoinPath(path, "items"), "give item or items, not both")
 		return merged
 	case item == nil && items == nil:
 		p.fail(n, path, "needs item (the definition of the item) or items (a list of items)")
 		return merged
 	case items != nil:
 		if items.Kind != yaml.SequenceNode {
-			p.fail(items, joinPath(path, "items"), "must be a list of items, not %s", describeNode(items))
+			p.fail(items, blueprints.JoinPath(path, "items"), "must be a list of items, not %s", blueprints.DescribeNode(items))
 			return merged
 		}
 		for i, c := range items.Content {
-			at := indexPath(joinPath(path, "items"), i)
+			at := blueprints.IndexPath(blueprints.JoinPath(path, "items"), i)
 			if c.Kind == yaml.ScalarNode && !isNullNode(c) {
 				p.fail(c, at, "an entry of items must be a map of metadata with item; Gantry does not fetch %q (paste that BOM's items here)", c.Value)
 				continue
@@ -301,7 +301,7 @@ func (p *bomParser) block(n *yaml.Node, path string, parent meta) meta {
 			p.block(c, at, merged)
 		}
 	default:
-		p.item(item, joinPath(path, "item"), merged, own)
+		p.item(item, blueprints.JoinPath(path, "item"), merged, own)
 	}
 	return merged
 }
@@ -348,7 +348,7 @@ func (p *bomParser) item(body *yaml.Node, path string, all, own meta) {
 		if body.Kind == yaml.ScalarNode && !isNullNode(body) {
 			p.fail(body, path, "must be the item's definition, a map such as {type: ..., brooklyn.config: {...}}; Gantry does not fetch %q", body.Value)
 		} else {
-			p.fail(body, path, "must be the item's definition, a map such as {type: ..., brooklyn.config: {...}}, not %s", describeNode(body))
+			p.fail(body, path, "must be the item's definition, a map such as {type: ..., brooklyn.config: {...}}, not %s", blueprints.DescribeNode(body))
 		}
 		return
 	}
@@ -441,7 +441,7 @@ func (p *bomParser) item(body *yaml.Node, path string, all, own meta) {
 		return
 	}
 
-	bi := &bomItem{item: it, pos: nodePos(body), path: path}
+	bi := &bomItem{item: it, pos: blueprints.NodePos(body), path: path}
 	if !p.plan(bi, body) {
 		return
 	}
@@ -449,7 +449,9 @@ func (p *bomParser) item(body *yaml.Node, path string, all, own meta) {
 }
 
 // keyPath is the path of a metadata key of the item at path (which ends in ".item").
-func keyPath(path, key string) string { return joinPath(strings.TrimSuffix(path, ".item"), key) }
+func keyPath(path, key string) string {
+	return blueprints.JoinPath(strings.TrimSuffix(path, ".item"), key)
+}
 
 // plan turns an item's definition into its plan, the YAML that Brooklyn shows as
 // planYaml: a blueprint (services: ...) for entities, brooklyn.policies or
@@ -479,15 +481,15 @@ func (p *bomParser) plan(bi *bomItem, body *yaml.Node) bool {
 		}
 		if l := mapEntry(body, list); l != nil {
 			if l.Kind != yaml.SequenceNode || len(l.Content) != 1 || len(body.Content) != 2 {
-				p.fail(l, joinPath(bi.path, list), "must be a list of exactly one %s, and alone in the item", it.ItemType)
+				p.fail(l, blueprints.JoinPath(bi.path, list), "must be a list of exactly one %s, and alone in the item", it.ItemType)
 				return false
 			}
 			body = l.Content[0]
 			body.Style &^= yaml.FlowStyle
-			bi.path = indexPath(joinPath(bi.path, list), 0)
+			bi.path = blueprints.IndexPath(blueprints.JoinPath(bi.path, list), 0)
 		}
 		if body.Kind != yaml.MappingNode {
-			p.fail(body, bi.path, "a %s item is a map with a type and brooklyn.config, not %s", it.ItemType, describeNode(body))
+			p.fail(body, bi.path, "a %s item is a map with a type and brooklyn.config, not %s", it.ItemType, blueprints.DescribeNode(body))
 			return false
 		}
 		t := mapEntry(body, "type")
@@ -496,7 +498,7 @@ func (p *bomParser) plan(bi *bomItem, body *yaml.Node) bool {
 			return false
 		}
 		if c := mapEntry(body, "brooklyn.config"); c != nil && c.Kind != yaml.MappingNode && !isNullNode(c) {
-			p.fail(c, joinPath(bi.path, "brooklyn.config"), "must be a map of config keys to values, not %s", describeNode(c))
+			p.fail(c, blueprints.JoinPath(bi.path, "brooklyn.config"), "must be a map of config keys to values, not %s", blueprints.DescribeNode(c))
 			return false
 		}
 		it.Type = t.Value
@@ -590,10 +592,10 @@ func mapPositions(m map[blueprints.Pos]blueprints.Pos, got, from *yaml.Node, fal
 	}
 	to := fallback
 	if from.Line > 0 {
-		to = nodePos(from)
+		to = blueprints.NodePos(from)
 	}
-	if _, seen := m[nodePos(got)]; !seen || from.Line > 0 {
-		m[nodePos(got)] = to
+	if _, seen := m[blueprints.NodePos(got)]; !seen || from.Line > 0 {
+		m[blueprints.NodePos(got)] = to
 	}
 	if len(got.Content) != len(from.Content) {
 		return
@@ -668,13 +670,13 @@ func (p *bomParser) copyNode(n *yaml.Node, path string, active map[*yaml.Node]bo
 		k, v := src.Content[i], src.Content[i+1]
 		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
 			maps := []*yaml.Node{v}
-			if r := resolveAlias(v); r.Kind == yaml.SequenceNode {
+			if r := blueprints.ResolveAlias(v); r.Kind == yaml.SequenceNode {
 				maps = r.Content
 			}
 			for _, m := range maps {
 				mc := p.copyNode(m, path, active)
 				if mc.Kind != yaml.MappingNode {
-					p.fail(m, path, "merge key << takes a map or a list of maps, not %s", describeNode(mc))
+					p.fail(m, path, "merge key << takes a map or a list of maps, not %s", blueprints.DescribeNode(mc))
 					continue
 				}
 				merged = append(merged, mc.Content...)
@@ -684,7 +686,7 @@ func (p *bomParser) copyNode(n *yaml.Node, path string, active map[*yaml.Node]bo
 		if k.Kind == yaml.ScalarNode {
 			own[k.Value] = true
 		}
-		c.Content = append(c.Content, p.copyNode(k, path, active), p.copyNode(v, joinPath(path, k.Value), active))
+		c.Content = append(c.Content, p.copyNode(k, path, active), p.copyNode(v, blueprints.JoinPath(path, k.Value), active))
 	}
 	// Keys written in the map win over merged ones, earlier merged maps over later.
 	for i := 0; i+1 < len(merged); i += 2 {
@@ -694,13 +696,6 @@ func (p *bomParser) copyNode(n *yaml.Node, path string, active map[*yaml.Node]bo
 		}
 	}
 	return c
-}
-
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && n.Alias != nil && i < 8; i++ {
-		n = n.Alias
-	}
-	return n
 }
 
 // checkName says whether s can be the symbolic name of an item: not empty, and no ':'
@@ -713,13 +708,6 @@ func checkName(s string) error {
 		return fmt.Errorf("id %q must not contain %q", s, s[i:i+1])
 	}
 	return nil
-}
-
-func nodePos(n *yaml.Node) blueprints.Pos {
-	if n == nil {
-		return blueprints.Pos{Line: 1, Column: 1}
-	}
-	return blueprints.Pos{Line: max(n.Line, 1), Column: max(n.Column, 1)}
 }
 
 func isNullNode(n *yaml.Node) bool { return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" }
@@ -735,7 +723,7 @@ func hasMapKey(n *yaml.Node, key string) bool { return mapEntry(n, key) != nil }
 
 // mapValue is the value of key in mapping n, or nil.
 func mapEntry(n *yaml.Node, key string) *yaml.Node {
-	n = resolveAlias(n)
+	n = blueprints.ResolveAlias(n)
 	if n == nil || n.Kind != yaml.MappingNode {
 		return nil
 	}
@@ -755,32 +743,3 @@ func firstEntry(n *yaml.Node, keys ...string) *yaml.Node {
 	}
 	return nil
 }
-
-func describeNode(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a map"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		switch n.ShortTag() {
-		case "!!null":
-			return "null"
-		case "!!bool":
-			return "a boolean"
-		case "!!int", "!!float":
-			return "a number"
-		}
-		return "a string"
-	}
-	return "an alias"
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
-}
-
-func indexPath(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }

@@ -2,10 +2,11 @@ package catalog
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gantry-dev/gantry/blueprints"
 )
 
 // isDSL reports whether v is a $brooklyn: expression, evaluated at run time, whose type
@@ -33,29 +34,13 @@ func Coerce(typ string, v any) (any, error) {
 		}
 		return nil, fmt.Errorf("must be a string, not %s", kind(v))
 	case "integer":
-		switch x := v.(type) {
-		case int:
-			return x, nil
-		case float64:
-			if x == math.Trunc(x) {
-				return int(x), nil
-			}
-		case string:
-			if n, err := strconv.Atoi(strings.TrimSpace(x)); err == nil {
-				return n, nil
-			}
+		if n, ok := blueprints.AsInteger(v); ok {
+			return int(n), nil
 		}
 		return nil, fmt.Errorf("must be a whole number, not %s", describeValue(v))
 	case "number":
-		switch x := v.(type) {
-		case int:
-			return float64(x), nil
-		case float64:
-			return x, nil
-		case string:
-			if f, err := strconv.ParseFloat(strings.TrimSpace(x), 64); err == nil {
-				return f, nil
-			}
+		if f, ok := blueprints.AsNumber(v); ok {
+			return f, nil
 		}
 		return nil, fmt.Errorf("must be a number, not %s", describeValue(v))
 	case "boolean":

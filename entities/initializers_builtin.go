@@ -63,14 +63,24 @@ func init() {
 	})
 }
 
-// initConfig reads the config of one initializer.
+// initConfig reads the config of one initializer. The first error met sticks: later
+// reads return zero values, and err says what went wrong first.
 type initConfig struct {
 	kind string
 	m    map[string]any
+	err  error
+}
+
+// keep records err if it is the first; it says whether reading may go on.
+func (c *initConfig) keep(err error) bool {
+	if c.err == nil {
+		c.err = err
+	}
+	return c.err == nil
 }
 
 // check refuses keys the initializer does not know, suggesting the closest.
-func (c initConfig) check(known ...string) error {
+func (c *initConfig) check(known ...string) error {
 	for _, k := range slices.Sorted(maps.Keys(c.m)) {
 		if slices.Contains(known, k) {
 			continue
@@ -86,8 +96,8 @@ func (c initConfig) check(known ...string) error {
 	return nil
 }
 
-// str reads a string (a number or boolean is taken as its text); "" when absent.
-func (c initConfig) str(key string) (string, error) {
+// text reads a string (a number or boolean is taken as its text); "" when absent.
+func (c *initConfig) text(key string) (string, error) {
 	switch v := c.m[key].(type) {
 	case nil:
 		return "", nil
@@ -100,19 +110,41 @@ func (c initConfig) str(key string) (string, error) {
 	}
 }
 
-func (c initConfig) required(key string) (string, error) {
-	s, err := c.str(key)
-	if err == nil && strings.TrimSpace(s) == "" {
-		if _, given := c.m[key]; given {
-			return "", &KeyError{Key: key, Err: errors.New("must not be empty")}
-		}
-		return "", &KeyError{Err: fmt.Errorf("%s needs %s", c.kind, key)}
+// str is text, its error kept.
+func (c *initConfig) str(key string) string {
+	if c.err != nil {
+		return ""
 	}
-	return s, err
+	s, err := c.text(key)
+	c.keep(err)
+	return s
 }
 
-// duration reads a duration such as 30s, or a number of milliseconds.
-func (c initConfig) duration(key string, def time.Duration) (time.Duration, error) {
+// required is str for a key that must be given, and not blank.
+func (c *initConfig) required(key string) string {
+	s := c.str(key)
+	if c.err == nil && strings.TrimSpace(s) == "" {
+		if _, given := c.m[key]; given {
+			c.keep(&KeyError{Key: key, Err: errors.New("must not be empty")})
+		} else {
+			c.keep(&KeyError{Err: fmt.Errorf("%s needs %s", c.kind, key)})
+		}
+		return ""
+	}
+	return s
+}
+
+// duration reads a duration such as 30s, or a number of milliseconds, its error kept.
+func (c *initConfig) duration(key string, def time.Duration) time.Duration {
+	if c.err != nil {
+		return 0
+	}
+	d, err := c.readDuration(key, def)
+	c.keep(err)
+	return d
+}
+
+func (c *initConfig) readDuration(key string, def time.Duration) (time.Duration, error) {
 	var d time.Duration
 	switch v := c.m[key].(type) {
 	case nil:
@@ -137,43 +169,63 @@ func (c initConfig) duration(key string, def time.Duration) (time.Duration, erro
 	return d, nil
 }
 
-func (c initConfig) boolean(key string, def bool) (bool, error) {
+// boolean reads true or false, its error kept.
+func (c *initConfig) boolean(key string, def bool) bool {
+	if c.err != nil {
+		return false
+	}
 	switch v := c.m[key].(type) {
 	case nil:
-		return def, nil
+		return def
 	case bool:
-		return v, nil
+		return v
 	case string:
 		if b, err := strconv.ParseBool(strings.TrimSpace(v)); err == nil {
-			return b, nil
+			return b
 		}
 	}
-	return false, &KeyError{Key: key, Err: fmt.Errorf("must be true or false, not %v", c.m[key])}
+	c.keep(&KeyError{Key: key, Err: fmt.Errorf("must be true or false, not %v", c.m[key])})
+	return false
 }
 
-// env reads shell.env (or env): a map of names to values.
-func (c initConfig) env() (map[string]string, error) {
+// stringMap reads a map of names to values (shell.env, headers), its error kept;
+// what says what the values are, for the error.
+func (c *initConfig) stringMap(key, what string) (map[string]string, bool) {
+	switch v := c.m[key].(type) {
+	case nil:
+		return nil, false
+	case map[string]any:
+		return stringEnv(v), true
+	default:
+		c.keep(&KeyError{Key: key, Err: fmt.Errorf("must be a map of %s, not %T", what, v)})
+		return nil, false
+	}
+}
+
+// env reads shell.env (or env): a map of names to values, its error kept.
+func (c *initConfig) env() map[string]string {
 	for _, key := range []string{"shell.env", "env"} {
-		switch v := c.m[key].(type) {
-		case nil:
-		case map[string]any:
-			return stringEnv(v), nil
-		default:
-			return nil, &KeyError{Key: key, Err: fmt.Errorf("must be a map of names to values, not %T", v)}
+		if c.err != nil {
+			return nil
+		}
+		if m, ok := c.stringMap(key, "names to values"); ok {
+			return m
 		}
 	}
-	return nil, nil
+	return nil
 }
 
-func (c initConfig) targetType() (string, error) {
-	t, err := c.str("targetType")
-	if err != nil {
-		return "", err
+// targetType reads the kind of a sensor's value, its error kept.
+func (c *initConfig) targetType() string {
+	t := c.str("targetType")
+	if c.err != nil {
+		return ""
 	}
 	if _, err := sensorKind(t); err != nil {
-		return "", &KeyError{Key: "targetType", Err: err}
+		c.keep(&KeyError{Key: "targetType", Err: err})
+		return ""
 	}
-	return t, nil
+	return t
 }
 
 // sensorKind maps a targetType (Brooklyn's Java names or their short forms) to the kind
@@ -282,44 +334,23 @@ func buildCommandSensor(m map[string]any) (*Initializer, error) {
 		"logWarningGraceTime", "logWarningGraceTimeOnStartup"); err != nil {
 		return nil, err
 	}
-	name, err := c.required("name")
-	if err != nil {
-		return nil, err
-	}
-	command, err := c.required("command")
-	if err != nil {
-		return nil, err
-	}
-	period, err := c.duration("period", defaultSensorPeriod)
-	if err != nil {
-		return nil, err
-	}
-	target, err := c.targetType()
-	if err != nil {
-		return nil, err
-	}
-	env, err := c.env()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := c.str("executionDir")
-	if err != nil {
-		return nil, err
-	}
-	onlyIfUp, err := c.boolean("onlyIfServiceUp", true)
-	if err != nil {
-		return nil, err
+	name := c.required("name")
+	command := c.required("command")
+	period := c.duration("period", defaultSensorPeriod)
+	target := c.targetType()
+	env := c.env()
+	dir := c.str("executionDir")
+	onlyIfUp := c.boolean("onlyIfServiceUp", true)
+	if c.err != nil {
+		return nil, c.err
 	}
 	onError := m["value.on.error"]
-	desc, _ := c.str("description")
+	desc, _ := c.text("description")
 	return &Initializer{
 		Sensors: []SensorType{{Name: name, Type: sensorJavaType(target),
 			Description: cmp.Or(desc, "Output of `"+oneLine(command)+"`, every "+period.String())}},
 		Run: func(e *Entity) {
-			e.mgmt.StartFeed(e, "sensor:"+name, period, func(ctx context.Context) {
-				if onlyIfUp && !awaitUp(ctx, e) {
-					return
-				}
+			startSensorFeed(e, name, period, onlyIfUp, func(ctx context.Context) {
 				script, err := evalText(ctx, e, command)
 				vars, verr := evalEnv(ctx, e, env)
 				if err = cmp.Or(err, verr); err != nil {
@@ -351,6 +382,16 @@ func buildCommandSensor(m map[string]any) (*Initializer, error) {
 	}, nil
 }
 
+// startSensorFeed sets sensor name every period with poll, once e is up if onlyIfUp.
+func startSensorFeed(e *Entity, name string, period time.Duration, onlyIfUp bool, poll func(context.Context)) {
+	e.mgmt.StartFeed(e, "sensor:"+name, period, func(ctx context.Context) {
+		if onlyIfUp && !awaitUp(ctx, e) {
+			return
+		}
+		poll(ctx)
+	})
+}
+
 // buildCommandEffector is SshCommandEffector: name, description, command, parameters
 // (a map of name to {description, type, defaultValue}), shell.env, executionDir.
 func buildCommandEffector(m map[string]any) (*Initializer, error) {
@@ -358,25 +399,13 @@ func buildCommandEffector(m map[string]any) (*Initializer, error) {
 	if err := c.check("name", "description", "command", "parameters", "shell.env", "env", "executionDir"); err != nil {
 		return nil, err
 	}
-	name, err := c.required("name")
-	if err != nil {
-		return nil, err
-	}
-	command, err := c.required("command")
-	if err != nil {
-		return nil, err
-	}
-	desc, err := c.str("description")
-	if err != nil {
-		return nil, err
-	}
-	env, err := c.env()
-	if err != nil {
-		return nil, err
-	}
-	dir, err := c.str("executionDir")
-	if err != nil {
-		return nil, err
+	name := c.required("name")
+	command := c.required("command")
+	desc := c.str("description")
+	env := c.env()
+	dir := c.str("executionDir")
+	if c.err != nil {
+		return nil, c.err
 	}
 	params, err := effectorParams(m["parameters"])
 	if err != nil {
@@ -475,64 +504,37 @@ func buildHTTPSensor(m map[string]any) (*Initializer, error) {
 		"logWarningGraceTime", "logWarningGraceTimeOnStartup"); err != nil {
 		return nil, err
 	}
-	name, err := c.required("name")
-	if err != nil {
-		return nil, err
-	}
-	uri, err := c.required("uri")
-	if err != nil {
-		return nil, err
-	}
+	name := c.required("name")
+	uri := c.required("uri")
 	path := "$"
 	if _, given := m["jsonPath"]; given {
-		if path, err = c.str("jsonPath"); err != nil {
-			return nil, err
-		}
+		path = c.str("jsonPath")
 	}
-	if strings.TrimSpace(path) != "" {
+	if c.err == nil && strings.TrimSpace(path) != "" {
 		if _, err := sensors.JSONPath(nil, path); err != nil && !errors.Is(err, sensors.ErrNoValue) {
-			return nil, &KeyError{Key: "jsonPath", Err: err}
+			c.keep(&KeyError{Key: "jsonPath", Err: err})
 		}
 	}
-	period, err := c.duration("period", defaultSensorPeriod)
-	if err != nil {
-		return nil, err
+	period := c.duration("period", defaultSensorPeriod)
+	target := c.targetType()
+	user := c.str("username")
+	pass := c.str("password")
+	onlyIfUp := c.boolean("onlyIfServiceUp", false)
+	headers, given := c.stringMap("headers", "header names to values")
+	if c.err != nil {
+		return nil, c.err
 	}
-	target, err := c.targetType()
-	if err != nil {
-		return nil, err
+	if !given {
+		headers = map[string]string{}
 	}
-	user, err := c.str("username")
-	if err != nil {
-		return nil, err
-	}
-	pass, err := c.str("password")
-	if err != nil {
-		return nil, err
-	}
-	onlyIfUp, err := c.boolean("onlyIfServiceUp", false)
-	if err != nil {
-		return nil, err
-	}
-	headers := map[string]string{}
-	switch h := m["headers"].(type) {
-	case nil:
-	case map[string]any:
-		headers = stringEnv(h)
-	default:
-		return nil, &KeyError{Key: "headers", Err: fmt.Errorf("must be a map of header names to values, not %T", h)}
-	}
-	desc, _ := c.str("description")
+	desc, _ := c.text("description")
 	timeout := min(max(period, time.Second), maxHTTPTimeout)
 	client := &http.Client{Timeout: timeout}
 	return &Initializer{
 		Sensors: []SensorType{{Name: name, Type: sensorJavaType(target),
 			Description: cmp.Or(desc, "From GET "+uri+" at "+cmp.Or(path, "(body)")+", every "+period.String())}},
 		Run: func(e *Entity) {
-			e.mgmt.StartFeed(e, "sensor:"+name, period, func(ctx context.Context) {
-				if onlyIfUp && !awaitUp(ctx, e) {
-					return
-				}
+			startSensorFeed(e, name, period, onlyIfUp, func(ctx context.Context) {
 				u, err := evalText(ctx, e, uri)
 				hs, herr := evalEnv(ctx, e, headers)
 				usr, uerr := evalText(ctx, e, user)
@@ -604,20 +606,17 @@ func buildStaticSensor(m map[string]any) (*Initializer, error) {
 	if err := c.check("name", "static.value", "targetType", "description", "period"); err != nil {
 		return nil, err
 	}
-	name, err := c.required("name")
-	if err != nil {
-		return nil, err
-	}
-	target, err := c.targetType()
-	if err != nil {
-		return nil, err
+	name := c.required("name")
+	target := c.targetType()
+	if c.err != nil {
+		return nil, c.err
 	}
 	raw := m["static.value"]
 	v, err := coerceSensorValue(raw, target)
 	if err != nil && !blueprints.ContainsDSL(raw) {
 		return nil, &KeyError{Key: "static.value", Err: err}
 	}
-	desc, _ := c.str("description")
+	desc, _ := c.text("description")
 	return &Initializer{
 		Sensors: []SensorType{{Name: name, Type: sensorJavaType(target), Description: cmp.Or(desc, "A fixed value")}},
 		Run: func(e *Entity) {

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gantry-dev/gantry/api"
-	"github.com/gantry-dev/gantry/internal/testenv"
 )
 
 // The example BOM (examples/catalog-bom.yaml), end to end: added through the API, listed,
@@ -18,12 +16,7 @@ import (
 // gantry-greeter:1.0` (pinned), each container answering with its version's greeting;
 // after a restart the catalog and the versions deployed are still there.
 func TestCatalogExampleDeploys(t *testing.T) {
-	docker := testenv.RequireDocker(t)
-	testenv.BusyboxImage(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s := startServer(t, "")
-	removeOnCleanup(t, docker, s.id(ctx))
+	ctx, s, _, _ := dockerServer(t, 3*time.Minute)
 
 	res, err := s.c.AddCatalog(ctx, readExample(t, "catalog-bom.yaml"))
 	if err != nil {

@@ -1,7 +1,6 @@
 package main_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -11,20 +10,13 @@ import (
 
 	"github.com/gantry-dev/gantry/api"
 	"github.com/gantry-dev/gantry/client"
-	"github.com/gantry-dev/gantry/internal/testenv"
 )
 
 // A consumer container's environment holds the producer's real address, built by
 // $brooklyn:formatString from attributeWhenReady; the value survives a restart of the
 // server; a wait cycle and a bad expression are 400s that start nothing.
 func TestDSLConsumerGetsProducersAddress(t *testing.T) {
-	docker := testenv.RequireDocker(t)
-	testenv.BusyboxImage(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s := startServer(t, "")
-	serverID := s.id(ctx)
-	removeOnCleanup(t, docker, serverID)
+	ctx, s, docker, serverID := dockerServer(t, 3*time.Minute)
 
 	for _, c := range []struct{ name, yaml, want string }{
 		{"wait cycle", `

@@ -180,12 +180,7 @@ func TestClockerRedisExample(t *testing.T) {
 }
 
 func TestClockerLinkedExample(t *testing.T) {
-	docker := testenv.RequireDocker(t)
-	testenv.BusyboxImage(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s := startServer(t, "")
-	removeOnCleanup(t, docker, s.id(ctx))
+	ctx, s, _, _ := dockerServer(t, 3*time.Minute)
 	app := deploy(t, ctx, s, readExample(t, "clocker-linked.yaml"))
 	if st, _ := s.c.Application(ctx, app); st.Status != api.StatusRunning {
 		t.Fatalf("application is %s", st.Status)
@@ -230,12 +225,7 @@ func hasTask(t *testing.T, ctx context.Context, s *server, app, entity, name str
 }
 
 func TestClockerAppDatabaseExample(t *testing.T) {
-	docker := testenv.RequireDocker(t)
-	testenv.BusyboxImage(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s := startServer(t, "")
-	removeOnCleanup(t, docker, s.id(ctx))
+	ctx, s, _, _ := dockerServer(t, 3*time.Minute)
 	app := deploy(t, ctx, s, readExample(t, "clocker-app-database.yaml"))
 	dbIP := sensor(t, ctx, s, app, "Database", "host.address").(string)
 	env, err := s.c.ConfigValue(ctx, app, "App Server", "env")

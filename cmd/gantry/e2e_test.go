@@ -164,6 +164,21 @@ func removeOnCleanup(t *testing.T, docker *dockerclient.Client, serverID string)
 	})
 }
 
+// dockerServer starts a server for a test that runs containers (it needs the Docker
+// Engine, and busybox), whose containers are removed at the end; it gives a context
+// that times out after timeout, the engine's client and the server's id.
+func dockerServer(t *testing.T, timeout time.Duration) (context.Context, *server, *dockerclient.Client, string) {
+	t.Helper()
+	docker := testenv.RequireDocker(t)
+	testenv.BusyboxImage(t)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	s := startServer(t, "")
+	serverID := s.id(ctx)
+	removeOnCleanup(t, docker, serverID)
+	return ctx, s, docker, serverID
+}
+
 func readExample(t *testing.T, name string) []byte {
 	b, err := os.ReadFile(filepath.Join(testenv.RepoRoot(t), "examples", name))
 	if err != nil {
@@ -211,13 +226,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) time.
 }
 
 func TestHelloLifecycleRebindAndDelete(t *testing.T) {
-	docker := testenv.RequireDocker(t)
-	testenv.BusyboxImage(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	s := startServer(t, "")
-	serverID := s.id(ctx)
-	removeOnCleanup(t, docker, serverID)
+	ctx, s, docker, serverID := dockerServer(t, 3*time.Minute)
 
 	app := deploy(t, ctx, s, readExample(t, "hello.yaml"))
 
@@ -336,13 +345,7 @@ func TestHelloLifecycleRebindAndDelete(t *testing.T) {
 }
 
 func TestContainerVanishedWhileServerDown(t *testing.T) {
-	docker := testenv.RequireDocker(t)
-	testenv.BusyboxImage(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s := startServer(t, "")
-	serverID := s.id(ctx)
-	removeOnCleanup(t, docker, serverID)
+	ctx, s, docker, _ := dockerServer(t, 2*time.Minute)
 	app := deploy(t, ctx, s, []byte(`
 name: lonely
 location: docker
@@ -480,12 +483,7 @@ func TestProcessOnLocalhost(t *testing.T) {
 }
 
 func TestTreeExampleInheritsConfig(t *testing.T) {
-	docker := testenv.RequireDocker(t)
-	testenv.BusyboxImage(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s := startServer(t, "")
-	removeOnCleanup(t, docker, s.id(ctx))
+	ctx, s, _, _ := dockerServer(t, 2*time.Minute)
 	app := deploy(t, ctx, s, readExample(t, "tree.yaml"))
 	all, err := s.c.Descendants(ctx, app)
 	if err != nil || len(all) != 5 {

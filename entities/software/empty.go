@@ -18,9 +18,7 @@ func init() {
 			{Name: "shell.env", Aliases: []string{"env"}, Type: "stringmap", Description: "Environment of every command"},
 			{Name: "run.dir", Type: "string", Description: "Working directory of the commands (default: a directory of the entity's under the system's temporary directory)"},
 		}, conventionKeys...),
-		Sensors: append(append([]entities.SensorType{
-			{Name: "run.dir", Type: "java.lang.String", Description: "Where the commands run"},
-		}, conventionSensors...), hostSensors...),
+		Sensors:  machineSensors(),
 		Location: runsCommands, // localhost, or a byon pool's machine (machine.go)
 		Start:    startEmpty,
 		Stop:     stopEmpty,
@@ -32,15 +30,7 @@ func init() {
 // startEmpty runs what an EmptySoftwareProcess has: ports, files, download and the
 // pre. and post. commands; the machine is then up.
 func startEmpty(ctx context.Context, e *entities.Entity) error {
-	x, err := executor(e)
-	if err != nil {
-		return err
-	}
-	e.SetAttribute("run.dir", runDir(e))
-	publishHost(e, x)
-	e.SetProblem(indicator, "")
-	e.SetNotUp(indicator, "starting")
-	if err := setUp(ctx, e, x, false); err != nil {
+	if _, err := startMachine(ctx, e, false); err != nil {
 		return err
 	}
 	e.SetNotUp(indicator, "")

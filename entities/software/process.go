@@ -42,9 +42,7 @@ func init() {
 			{Name: "run.dir", Type: "string", Description: "Working directory of the commands (default: a directory of the entity's under the system's temporary directory)"},
 			{Name: "start.timeout", Type: "duration", Default: "2m", Description: "How long checkRunning may fail after launch before start fails"},
 		}, conventionKeys...),
-		Sensors: append(append([]entities.SensorType{
-			{Name: "run.dir", Type: "java.lang.String", Description: "Where the commands run"},
-		}, conventionSensors...), hostSensors...),
+		Sensors:  machineSensors(),
 		Location: runsCommands, // localhost, or a byon pool's machine (machine.go)
 		Start:    start,
 		Stop:     stop,
@@ -52,6 +50,13 @@ func init() {
 		Destroy:  destroy,
 		Exec:     execHook,
 	})
+}
+
+// machineSensors are the sensors of the kinds that run commands on a machine.
+func machineSensors() []entities.SensorType {
+	return append(append([]entities.SensorType{
+		{Name: "run.dir", Type: "java.lang.String", Description: "Where the commands run"},
+	}, conventionSensors...), hostSensors...)
 }
 
 func executor(e *entities.Entity) (locations.Executor, error) {
@@ -97,16 +102,27 @@ func run(ctx context.Context, e *entities.Entity, x locations.Executor, title, s
 	})
 }
 
-func start(ctx context.Context, e *entities.Entity) error {
+// startMachine begins the start of a kind that runs commands on a machine: it publishes
+// the run directory and the host, and runs setUp (the phases too if withPhases); the
+// entity is left not up ("starting").
+func startMachine(ctx context.Context, e *entities.Entity, withPhases bool) (locations.Executor, error) {
 	x, err := executor(e)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e.SetAttribute("run.dir", runDir(e))
 	publishHost(e, x)
 	e.SetProblem(indicator, "")
 	e.SetNotUp(indicator, "starting")
-	if err := setUp(ctx, e, x, true); err != nil {
+	if err := setUp(ctx, e, x, withPhases); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+func start(ctx context.Context, e *entities.Entity) error {
+	x, err := startMachine(ctx, e, true)
+	if err != nil {
 		return err
 	}
 	check := checkCommand(ctx, e, x)
