@@ -7,7 +7,7 @@
 #   bench/run.sh -skip-deploy         # only the 10,000-entity benchmarks
 #   bench/run.sh -from bench/results.json   # RESULTS.md again from the raw results
 #
-# A full run takes about 11 minutes on 2 cores. It needs no registry: nothing is pulled.
+# A full run takes 10 to 12 minutes on 2 cores. It needs no registry: nothing is pulled.
 # Every container it creates carries the label dev.gantry.bench and is removed at the end,
 # also when it is interrupted.
 set -eu

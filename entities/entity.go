@@ -238,6 +238,10 @@ func (e *Entity) AttributeNames() []string {
 func (e *Entity) SetAttribute(name string, v any) {
 	name = intern(name)
 	e.mu.Lock()
+	if old, had := e.attrs[name]; had && sameScalar(old, v) {
+		e.mu.Unlock()
+		return // nothing changed: nothing to write or tell
+	}
 	if e.attrs == nil {
 		e.attrs = make(map[string]any)
 	}
@@ -249,6 +253,29 @@ func (e *Entity) SetAttribute(name string, v any) {
 	e.mu.Unlock()
 	e.mgmt.changed(e)
 	e.mgmt.bus.Publish(sensors.Event{Entity: e.id, App: e.app.id, Sensor: name, Value: v})
+}
+
+// sameScalar says whether two sensor values are the same string, number or boolean.
+// Maps and lists are never taken as the same: comparing them costs more than a write.
+func sameScalar(a, b any) bool {
+	switch x := a.(type) {
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case int:
+		y, ok := b.(int)
+		return ok && x == y
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	}
+	return false
 }
 
 // SetNotUp records (msg non-empty) or clears (msg empty) a reason why the entity is not

@@ -48,3 +48,19 @@ func TestAggregateChildren(t *testing.T) {
 		}
 	}
 }
+
+func TestSameScalar(t *testing.T) {
+	cases := []struct {
+		a, b any
+		want bool
+	}{
+		{"x", "x", true}, {"x", "y", false}, {1, 1, true}, {1, 1.0, false}, {1.5, 1.5, true},
+		{true, true, true}, {true, "true", false}, {int64(2), int64(2), true},
+		{map[string]any{}, map[string]any{}, false}, {[]any{}, []any{}, false}, {nil, nil, false},
+	}
+	for _, c := range cases {
+		if got := sameScalar(c.a, c.b); got != c.want {
+			t.Errorf("sameScalar(%#v, %#v) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+}

@@ -326,7 +326,10 @@ func (b *deployBench) cleanup(ctx context.Context) error {
 				break
 			}
 			if attempt == 10 {
-				return fmt.Errorf("remove compose network %s: %w", nw, err)
+				// Docker 20.10 can leak a network's endpoint count when containers are
+				// force-removed concurrently; then only a restart of dockerd removes it.
+				log.Printf("warning: could not remove compose network %s (left behind): %v", nw, err)
+				break
 			}
 			time.Sleep(time.Second)
 		}

@@ -171,8 +171,6 @@ func run(cfg *config) error {
 	}
 	if cfg.keepWork {
 		log.Printf("work directory (kept): %s", work)
-	} else {
-		defer os.RemoveAll(work)
 	}
 
 	res := &results{Date: time.Now().UTC(), Command: cfg.command, BenchID: cfg.benchID, Image: cfg.image, Runs: cfg.runs}
@@ -208,6 +206,13 @@ func run(cfg *config) error {
 		}
 	}
 	res.Duration = time.Since(begin)
+	switch {
+	case cfg.keepWork:
+	case len(res.Errors) > 0:
+		log.Printf("something failed: the work directory, with the servers' logs, is kept: %s", work)
+	default:
+		os.RemoveAll(work)
+	}
 	res.Machine.OtherContainersAfter = otherContainers(context.Background(), docker)
 	res.Machine.LoadAvgEnd = loadAvg()
 
