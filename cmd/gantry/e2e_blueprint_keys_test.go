@@ -261,10 +261,7 @@ func tarGz(t *testing.T, files map[string]string) []byte {
 }
 
 func TestBlueprintKeysOnLocalhost(t *testing.T) {
-	busybox := testenv.BusyboxPath()
-	if busybox == "" {
-		t.Skip("no busybox (Debian's busybox-static) to serve HTTP")
-	}
+	busybox := testenv.RequireBusybox(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	dist := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

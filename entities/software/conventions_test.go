@@ -121,10 +121,7 @@ func get(t *testing.T, url string) string {
 func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 
 func TestSoftwareProcessConventions(t *testing.T) {
-	busybox := testenv.BusyboxPath()
-	if busybox == "" {
-		t.Skip("no busybox (Debian's busybox-static) to serve HTTP")
-	}
+	busybox := testenv.RequireBusybox(t)
 	archives := http.NewServeMux()
 	archives.HandleFunc("/dist/site.tar.gz", func(w http.ResponseWriter, r *http.Request) {
 		w.Write(tarGz(t, map[string]string{"site/index.html": "hello from the archive", "site/bin/run.sh": "#!/bin/sh\necho ran\n"}))

@@ -53,6 +53,17 @@ func BusyboxPath() string {
 	return ""
 }
 
+// RequireBusybox returns the path of a static busybox; without one the test fails when
+// CI=true and is skipped otherwise.
+func RequireBusybox(t testing.TB) string {
+	t.Helper()
+	p := BusyboxPath()
+	if p == "" {
+		unavailable(t, "no busybox (Debian's busybox-static); %s", ensureHint)
+	}
+	return p
+}
+
 const ensureHint = "run scripts/ensure-docker.sh (as root on Debian it installs docker.io and busybox-static and starts dockerd)"
 
 var docker struct {
