@@ -14,28 +14,14 @@ import (
 
 	"github.com/gantry-dev/gantry/blueprints"
 	"github.com/gantry-dev/gantry/entities"
-	"github.com/gantry-dev/gantry/locations"
-	"github.com/gantry-dev/gantry/locations/localhost"
+	"github.com/gantry-dev/gantry/internal/testenv"
 	"github.com/gantry-dev/gantry/store"
 )
 
 // openLocal is open with the localhost location, where basic entities run commands.
 func openLocal(t *testing.T, dir string) (*entities.Management, store.Store) {
 	t.Helper()
-	s, err := store.OpenBolt(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	locs := locations.NewRegistry()
-	if err := locs.Add(localhost.New()); err != nil {
-		t.Fatal(err)
-	}
-	m, err := entities.New(context.Background(), entities.Options{Store: s, Locations: locs, FlushInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Rebind(context.Background())
-	return m, s
+	return testenv.OpenManagement(t, dir, entities.Options{Locations: testenv.Localhost(t)})
 }
 
 // awaitValue waits for a sensor to have the value want.

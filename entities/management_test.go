@@ -9,6 +9,7 @@ import (
 
 	"github.com/gantry-dev/gantry/entities"
 	_ "github.com/gantry-dev/gantry/entities/stock"
+	"github.com/gantry-dev/gantry/internal/testenv"
 	"github.com/gantry-dev/gantry/sensors"
 	"github.com/gantry-dev/gantry/store"
 )
@@ -33,16 +34,7 @@ func init() {
 
 func open(t *testing.T, dir string) (*entities.Management, store.Store) {
 	t.Helper()
-	s, err := store.OpenBolt(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := entities.New(context.Background(), entities.Options{Store: s, FlushInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m.Rebind(context.Background())
-	return m, s
+	return testenv.OpenManagement(t, dir, entities.Options{})
 }
 
 func appSpec(fail bool) *entities.Spec {

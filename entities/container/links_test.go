@@ -10,7 +10,7 @@ import (
 
 	"github.com/gantry-dev/gantry/entities"
 	_ "github.com/gantry-dev/gantry/entities/stock"
-	"github.com/gantry-dev/gantry/store"
+	"github.com/gantry-dev/gantry/internal/testenv"
 )
 
 func TestParseLinks(t *testing.T) {
@@ -44,15 +44,7 @@ func TestParseLinks(t *testing.T) {
 }
 
 func TestLinkTargetAndDirectPorts(t *testing.T) {
-	s, err := store.OpenBolt(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := entities.New(context.Background(), entities.Options{Store: s, ServerID: "srv1", FlushInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { m.Close(); s.Close() }()
+	m := testenv.Management(t, entities.Options{ServerID: "srv1", FlushInterval: time.Hour})
 	app, _, err := m.Deploy(context.Background(), &entities.Spec{
 		Type: "basic-application",
 		Children: []*entities.Spec{

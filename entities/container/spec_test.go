@@ -10,21 +10,13 @@ import (
 	"github.com/gantry-dev/gantry/entities"
 	"github.com/gantry-dev/gantry/entities/container"
 	_ "github.com/gantry-dev/gantry/entities/stock"
-	"github.com/gantry-dev/gantry/store"
+	"github.com/gantry-dev/gantry/internal/testenv"
 )
 
 // entity creates a container entity with config, in a Management of its own.
 func entity(t *testing.T, config map[string]any) *entities.Entity {
 	t.Helper()
-	s, err := store.OpenBolt(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := entities.New(context.Background(), entities.Options{Store: s, ServerID: "srv1", FlushInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(); s.Close() })
+	m := testenv.Management(t, entities.Options{ServerID: "srv1", FlushInterval: time.Hour})
 	app, _, err := m.Deploy(context.Background(), &entities.Spec{
 		Type:     "basic-application",
 		Children: []*entities.Spec{{Type: "docker-container", Name: "c", Config: config}},

@@ -23,27 +23,11 @@ import (
 	"github.com/gantry-dev/gantry/entities/software"
 	_ "github.com/gantry-dev/gantry/entities/stock"
 	"github.com/gantry-dev/gantry/internal/testenv"
-	"github.com/gantry-dev/gantry/locations"
-	"github.com/gantry-dev/gantry/locations/localhost"
-	"github.com/gantry-dev/gantry/store"
 )
 
 func manage(t *testing.T) *entities.Management {
 	t.Helper()
-	s, err := store.OpenBolt(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	locs := locations.NewRegistry()
-	if err := locs.Add(localhost.New()); err != nil {
-		t.Fatal(err)
-	}
-	m, err := entities.New(context.Background(), entities.Options{Store: s, Locations: locs, FlushInterval: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close(); s.Close() })
-	return m
+	return testenv.Management(t, entities.Options{Locations: testenv.Localhost(t)})
 }
 
 func run(t *testing.T, m *entities.Management, e *entities.Entity, effector string) error {
