@@ -167,7 +167,7 @@ func TestByonProcessOnSSHMachines(t *testing.T) {
 	// Deleting app1 stops its ticker on m1 and gives m1 back: a new deployment gets it.
 	pid1 = readPid(t, filepath.Join(runDirs[0], "pid.txt"))
 	deleteApp(t, ctx, s2, app1)
-	waitFor(t, 5*time.Second, "app1 ticker stopped", func() bool { return !processAlive(pid1) })
+	waitFor(t, 5*time.Second, "app1 ticker stopped", func() bool { return !testenv.Alive(pid1) })
 	app4 := deploy(t, ctx, s2, blueprint("byon-4"))
 	if got := sensor(t, ctx, s2, app4, "ticker", "host.sshAddress"); got != m1.User+"@"+m1.Addr {
 		t.Errorf("new deployment got %v, want the released %s", got, m1.Addr)
@@ -248,15 +248,4 @@ func readPid(t *testing.T, path string) int {
 		t.Fatal(err)
 	}
 	return pid
-}
-
-// processAlive reports whether pid exists and is not a zombie.
-func processAlive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }

@@ -5,7 +5,6 @@ package ssh_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -55,59 +53,20 @@ func TestExec(t *testing.T) {
 	d, _ := newDialer(t, ssh.Options{})
 	m := machineOf(d, srv)
 	tmp := t.TempDir()
-	tests := []struct {
-		name       string
-		cmd        locations.Command
-		wantCode   int
-		wantStdout string
-		wantStderr string
-		wantErr    error
-	}{
-		{name: "success", cmd: locations.Command{Script: "echo hello"}, wantStdout: "hello\n"},
-		{name: "exit code", cmd: locations.Command{Script: "echo out; echo err >&2; exit 3"}, wantCode: 3, wantStdout: "out\n", wantStderr: "err\n"},
-		{name: "false", cmd: locations.Command{Script: "false"}, wantCode: 1},
-		{name: "command not found", cmd: locations.Command{Script: "gantry-no-such-command-xyz 2>/dev/null"}, wantCode: 127},
-		{name: "killed by signal", cmd: locations.Command{Script: "kill -TERM $$"}, wantCode: 128 + int(syscall.SIGTERM)},
-		{name: "multi-line script", cmd: locations.Command{Script: "set -e\nA=1\nB=2\necho $((A+B))\n"}, wantStdout: "3\n"},
-		{name: "quotes survive", cmd: locations.Command{Script: `printf '%s\n' "it's \"quoted\"" '$HOME'`}, wantStdout: "it's \"quoted\"\n$HOME\n"},
-		{
-			name: "env exported over the login environment",
-			cmd: locations.Command{
+	cases := append(testenv.CommonExecCases(tmp),
+		testenv.ExecCase{Name: "quotes survive", Cmd: locations.Command{Script: `printf '%s\n' "it's \"quoted\"" '$HOME'`}, WantStdout: "it's \"quoted\"\n$HOME\n"},
+		testenv.ExecCase{
+			Name: "env exported over the login environment",
+			Cmd: locations.Command{
 				Script: `echo "$GANTRY_TEST_INHERITED|$GANTRY_TEST_NEW|$GANTRY_TEST_QUOTE|$GANTRY_TEST_LINES"; sh -c 'echo "child sees $GANTRY_TEST_NEW"'`,
 				Env:    map[string]string{"GANTRY_TEST_NEW": "with space", "GANTRY_TEST_QUOTE": `it's "q" $x`, "GANTRY_TEST_LINES": "a\nb"},
 			},
-			wantStdout: "from-login|with space|it's \"q\" $x|a\nb\nchild sees with space\n",
+			WantStdout: "from-login|with space|it's \"q\" $x|a\nb\nchild sees with space\n",
 		},
-		{name: "dir", cmd: locations.Command{Script: "pwd", Dir: tmp}, wantStdout: tmp + "\n"},
-		{
-			name:       "dir created if missing",
-			cmd:        locations.Command{Script: "pwd; touch made", Dir: filepath.Join(tmp, "a", "b c")},
-			wantStdout: filepath.Join(tmp, "a", "b c") + "\n",
-		},
-		{name: "stdin is empty", cmd: locations.Command{Script: "cat; echo done"}, wantStdout: "done\n"},
-		{name: "empty script", cmd: locations.Command{Script: "  "}, wantCode: -1, wantErr: locations.ErrInvalid},
-		{name: "bad env name", cmd: locations.Command{Script: "true", Env: map[string]string{"A-B": "x"}}, wantCode: -1, wantErr: locations.ErrInvalid},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var stdout, stderr bytes.Buffer
-			cmd := tt.cmd
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			code, err := m.Exec(t.Context(), cmd)
-			if !errors.Is(err, tt.wantErr) || (err == nil) != (tt.wantErr == nil) {
-				t.Fatalf("err = %v, want %v", err, tt.wantErr)
-			}
-			if code != tt.wantCode {
-				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.wantCode, stderr.String())
-			}
-			if stdout.String() != tt.wantStdout {
-				t.Errorf("stdout = %q, want %q", stdout.String(), tt.wantStdout)
-			}
-			if stderr.String() != tt.wantStderr {
-				t.Errorf("stderr = %q, want %q", stderr.String(), tt.wantStderr)
-			}
-		})
-	}
+		testenv.ExecCase{Name: "stdin is empty", Cmd: locations.Command{Script: "cat; echo done"}, WantStdout: "done\n"},
+		testenv.ExecCase{Name: "bad env name", Cmd: locations.Command{Script: "true", Env: map[string]string{"A-B": "x"}}, WantCode: -1, WantErr: locations.ErrInvalid},
+	)
+	testenv.RunExecCases(t, m, cases)
 	if _, err := os.Stat(filepath.Join(tmp, "a", "b c", "made")); err != nil {
 		t.Errorf("script did not run in the created dir: %v", err)
 	}
@@ -120,129 +79,22 @@ func TestExec(t *testing.T) {
 	}
 }
 
-// lineWriter records writes as they come, to show output is streamed.
-type lineWriter struct {
-	mu    sync.Mutex
-	lines []string
-	first chan struct{}
-	once  sync.Once
-}
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	w.lines = append(w.lines, string(p))
-	w.mu.Unlock()
-	w.once.Do(func() { close(w.first) })
-	return len(p), nil
-}
-
 func TestExecStreamsOutput(t *testing.T) {
 	srv := testenv.StartSSHD(t, testenv.SSHDOptions{})
 	d, _ := newDialer(t, ssh.Options{})
-	w := &lineWriter{first: make(chan struct{})}
-	release := filepath.Join(t.TempDir(), "release")
-	done := make(chan error, 1)
-	go func() {
-		_, err := machineOf(d, srv).Exec(t.Context(), locations.Command{
-			Script: `echo first; while [ ! -e "$RELEASE" ]; do sleep 0.05; done; echo second`,
-			Env:    map[string]string{"RELEASE": release},
-			Stdout: w,
-		})
-		done <- err
-	}()
-	select {
-	case <-w.first:
-	case <-time.After(15 * time.Second):
-		t.Fatal("no output streamed while the script runs")
-	}
-	if err := os.WriteFile(release, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if got := strings.Join(w.lines, ""); got != "first\nsecond\n" {
-		t.Fatalf("output = %q", got)
-	}
+	testenv.ExecStreamsOutput(t, machineOf(d, srv))
 }
 
 func TestExecCancelKillsProcessGroup(t *testing.T) {
 	srv := testenv.StartSSHD(t, testenv.SSHDOptions{})
 	d, _ := newDialer(t, ssh.Options{})
-	dir := t.TempDir()
-	pids := filepath.Join(dir, "pids")
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	type result struct {
-		code int
-		err  error
-	}
-	done := make(chan result, 1)
-	go func() {
-		code, err := machineOf(d, srv).Exec(ctx, locations.Command{
-			Script: "sleep 300 & echo $! >> pids\nsh -c 'sleep 300 & echo $! >> pids; wait' &\necho $! >> pids\nwait",
-			Dir:    dir,
-		})
-		done <- result{code, err}
-	}()
-	var list []int
-	deadline := time.Now().Add(10 * time.Second)
-	for len(list) < 3 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-		list = readPids(pids)
-	}
-	if len(list) < 3 {
-		t.Fatalf("script did not start its children: %v", list)
-	}
-	cancel()
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Exec did not return after cancel")
-	}
-	if r.code != -1 || !errors.Is(r.err, context.Canceled) {
-		t.Fatalf("Exec after cancel = %d, %v", r.code, r.err)
-	}
-	for _, pid := range list {
-		deadline := time.Now().Add(5 * time.Second)
-		for alive(pid) && time.Now().Before(deadline) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if alive(pid) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Errorf("child %d survived the cancellation", pid)
-		}
-	}
+	testenv.ExecCancelKillsProcessGroup(t, machineOf(d, srv))
 }
 
-// A background process that keeps the output open does not hold Exec.
 func TestExecBackgroundChildHoldingOutput(t *testing.T) {
 	srv := testenv.StartSSHD(t, testenv.SSHDOptions{})
 	d, _ := newDialer(t, ssh.Options{})
-	dir := t.TempDir()
-	var out bytes.Buffer
-	start := time.Now()
-	code, err := machineOf(d, srv).Exec(t.Context(), locations.Command{
-		Script: "sleep 300 & echo $! > pid; echo launched", Dir: dir, Stdout: &out,
-	})
-	if err != nil || code != 0 {
-		t.Fatalf("Exec = %d, %v", code, err)
-	}
-	if took := time.Since(start); took > 10*time.Second {
-		t.Fatalf("Exec took %s", took)
-	}
-	if out.String() != "launched\n" {
-		t.Errorf("stdout = %q", out.String())
-	}
-	for _, pid := range readPids(filepath.Join(dir, "pid")) {
-		if !alive(pid) {
-			t.Errorf("background child %d was killed; it should survive a normal exit", pid)
-		}
-		syscall.Kill(pid, syscall.SIGKILL)
-	}
+	testenv.ExecBackgroundChildHoldingOutput(t, machineOf(d, srv))
 }
 
 func TestCopyFile(t *testing.T) {
@@ -660,31 +512,6 @@ func TestRegistryByon(t *testing.T) {
 func srvLog(t *testing.T, s *testenv.SSHD) string {
 	t.Helper()
 	return s.Log()
-}
-
-func readPids(path string) []int {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	var out []int
-	for _, f := range strings.Fields(string(b)) {
-		if pid, err := strconv.Atoi(f); err == nil {
-			out = append(out, pid)
-		}
-	}
-	return out
-}
-
-// alive reports whether pid exists and is not a zombie.
-func alive(pid int) bool {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i < 0 || i+2 >= len(s) || s[i+2] != 'Z'
 }
 
 // closedPort returns a loopback port nobody listens on.
