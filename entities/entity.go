@@ -134,21 +134,14 @@ func (e *Entity) Locations() []string {
 // the type's declared default. Aliases of a declared key are resolved to its name.
 // $brooklyn: values come evaluated once the entity started (see dsl.go).
 func (e *Entity) Config(key string) (any, bool) {
+	holder, raw, ok := e.rawConfig(key)
+	if !ok {
+		return nil, false
+	}
 	if k, ok := e.typ.ConfigKey(key); ok {
 		key = k.Name
 	}
-	for x := e; x != nil; x = x.parent {
-		x.mu.RLock()
-		v, ok := x.config[key]
-		x.mu.RUnlock()
-		if ok {
-			return e.resolvedConfig(key, x, v, true), true
-		}
-	}
-	if k, ok := e.typ.ConfigKey(key); ok && k.Default != nil {
-		return e.resolvedConfig(key, nil, k.Default, true), true
-	}
-	return nil, false
+	return e.resolvedConfig(key, holder, raw, true), true
 }
 
 // ConfigString returns a config value as a string ("" when unset).
