@@ -47,6 +47,9 @@ func (m *Management) start(ctx context.Context, e *Entity) error {
 			}
 		}
 		e.SetNotUp(indicatorLifecycle, "")
+		if e.typ.StartsChildren {
+			return nil
+		}
 		return eachChild(ctx, e, "Starting", m.start)
 	}()
 	if err != nil {

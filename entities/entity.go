@@ -22,18 +22,25 @@ var (
 
 // Spec says what entity to create: the output of catalog resolution.
 type Spec struct {
-	Type          string // a registered type name or alias
-	Name          string
-	BlueprintID   string // the `id:` of the blueprint, for DSL references
-	CatalogItemID string
-	Config        map[string]any
-	Locations     []string // location ids; inherited by children when empty
-	Tags          []any
-	Children      []*Spec
+	Type          string         `json:"type"` // a registered type name or alias
+	Name          string         `json:"name,omitempty"`
+	BlueprintID   string         `json:"blueprintId,omitempty"` // the `id:` of the blueprint, for DSL references
+	CatalogItemID string         `json:"catalogItemId,omitempty"`
+	Config        map[string]any `json:"config,omitempty"`
+	Locations     []string       `json:"locations,omitempty"` // location ids; inherited by children when empty
+	Tags          []any          `json:"tags,omitempty"`
+	Children      []*Spec        `json:"children,omitempty"`
 	// Parameters (brooklyn.parameters) declare config keys of this entity only;
 	// Initializers (brooklyn.initializers) add its sensors, effectors and feeds.
-	Parameters   []ConfigKey
-	Initializers []InitializerSpec
+	Parameters   []ConfigKey       `json:"parameters,omitempty"`
+	Initializers []InitializerSpec `json:"initializers,omitempty"`
+	// Adjuncts are the entity's policies and enrichers (brooklyn.policies,
+	// brooklyn.enrichers), started when the entity is created.
+	Adjuncts []AdjunctSpec `json:"adjuncts,omitempty"`
+	// EntitySpecs are the specs that config keys of type "spec" hold (a cluster's
+	// dynamiccluster.memberspec), resolved by the catalog when the blueprint is deployed;
+	// the config keeps the value as written.
+	EntitySpecs map[string]*Spec `json:"entitySpecs,omitempty"`
 }
 
 // Entity is one node of a live application tree.
@@ -67,6 +74,14 @@ type Entity struct {
 	inits  []InitializerSpec
 	// dsl holds the evaluated $brooklyn: values of the config (dsl.go).
 	dsl dslState
+	// specs are the resolved entity specs of config keys of type "spec".
+	specs map[string]*Spec
+	// adjuncts are the entity's policies and enrichers (adjuncts.go).
+	adjuncts []*Adjunct
+	// members are the entity's members when it is a group, groups the groups it is a
+	// member of (members.go).
+	members []*Entity
+	groups  []*Entity
 }
 
 func (e *Entity) ID() string              { return e.id }
@@ -102,6 +117,23 @@ func (e *Entity) SetName(name string) {
 	e.name = name
 	e.mu.Unlock()
 	e.mgmt.changed(e)
+}
+
+// EntitySpec returns the spec that a config key of type "spec" holds: the entity's own,
+// else its nearest ancestor's.
+func (e *Entity) EntitySpec(key string) (*Spec, bool) {
+	if k, ok := e.typ.ConfigKey(key); ok {
+		key = k.Name
+	}
+	for x := e; x != nil; x = x.parent {
+		x.mu.RLock()
+		s, ok := x.specs[key]
+		x.mu.RUnlock()
+		if ok {
+			return s, true
+		}
+	}
+	return nil, false
 }
 
 // Children returns the entity's children in creation order.
@@ -371,21 +403,32 @@ func (e *Entity) refreshState() {
 		e.mgmt.bus.Publish(sensors.Event{Entity: e.id, App: e.app.id, Sensor: sensors.ServiceState, Value: state})
 		e.mgmt.log.Debug("entity state", "entity", e.id, "state", state)
 	}
-	if (changedUp || changedState) && e.parent != nil {
-		e.parent.refreshChildren()
+	if changedUp || changedState {
+		if e.parent != nil {
+			e.parent.refreshChildren()
+		}
+		for _, g := range e.Groups() {
+			if g.typ.Group && g != e.parent {
+				g.refreshChildren()
+			}
+		}
 	}
 }
 
-// refreshChildren recomputes the indicators a parent derives from its children.
+// refreshChildren recomputes the indicators a parent derives from its children, or a
+// group from its members.
 func (e *Entity) refreshChildren() {
 	e.aggregate.Lock()
 	defer e.aggregate.Unlock()
-	kids := e.Children()
+	aggregate, kids := aggregateChildren, e.Children()
+	if e.typ.Group {
+		aggregate, kids = aggregateMembers, e.Members()
+	}
 	summary := make([]childSummary, len(kids))
 	for i, c := range kids {
 		summary[i] = childSummary{name: c.Name(), up: c.IsUp(), state: c.State()}
 	}
-	notUp, problem := aggregateChildren(summary)
+	notUp, problem := aggregate(summary)
 	e.SetNotUp(indicatorChildren, notUp)
 	e.SetProblem(indicatorChildren, problem)
 }

@@ -133,11 +133,7 @@ func (m *Management) Deploy(ctx context.Context, spec *Spec, blueprint []byte) (
 		m.entities[e.id] = e
 	}
 	m.mu.Unlock()
-	for _, e := range built {
-		e.SetNotUp(indicatorLifecycle, "not started")
-		e.SetExpected(Created)
-		m.changed(e)
-	}
+	m.created(built)
 	m.log.Info("application deployed", "app", app.id, "name", app.Name(), "entities", len(built))
 	task, err := m.Invoke(ctx, app, "start", nil)
 	return app, task, err
@@ -157,12 +153,19 @@ func (m *Management) build(spec *Spec, parent, app *Entity) ([]*Entity, error) {
 		params: spec.Parameters, inits: spec.Initializers,
 		name: spec.Name, blueprintID: spec.BlueprintID, catalogItemID: spec.CatalogItemID,
 		config: internKeys(spec.Config), locations: spec.Locations, tags: spec.Tags,
-		created: time.Now(),
+		created: time.Now(), specs: spec.EntitySpecs,
 		// Brooklyn's indicator maps exist from the start, empty when all is well.
 		attrs: map[string]any{sensors.NotUpIndicators: map[string]any{}, sensors.Problems: map[string]any{}},
 	}
 	if e.app == nil {
 		e.app = e
+	}
+	for _, as := range spec.Adjuncts {
+		a, err := newAdjunct(e, as)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.Name(), err)
+		}
+		e.adjuncts = append(e.adjuncts, a)
 	}
 	if e.name == "" {
 		e.name = defaultName(t)
@@ -363,6 +366,27 @@ func (m *Management) unmanage(ctx context.Context, app *Entity) error {
 		Logf(ctx, "stop failed (%v); releasing anyway", err)
 	}
 	all := app.Descendants()
+	if err := m.release(ctx, all); err != nil {
+		app.SetProblem(problemStop, "unmanage failed, nothing was forgotten: "+err.Error())
+		return err
+	}
+	m.mu.Lock()
+	for i, a := range m.apps {
+		if a == app {
+			m.apps = append(m.apps[:i:i], m.apps[i+1:]...)
+			break
+		}
+	}
+	m.persist.forgetKey(blueprintPrefix + app.id)
+	m.mu.Unlock()
+	m.forget(all)
+	m.log.Info("application unmanaged", "app", app.id, "entities", len(all))
+	return nil
+}
+
+// release runs the Destroy of every entity of all (a subtree, parents first), children
+// before parents, each as a step; it joins their errors.
+func (m *Management) release(ctx context.Context, all []*Entity) error {
 	var errs []error
 	for i := len(all) - 1; i >= 0; i-- {
 		e := all[i]
@@ -373,21 +397,22 @@ func (m *Management) unmanage(ctx context.Context, app *Entity) error {
 			errs = append(errs, fmt.Errorf("release %s: %w", e, err))
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		app.SetProblem(problemStop, "unmanage failed, nothing was forgotten: "+err.Error())
-		return err
-	}
+	return errors.Join(errs...)
+}
+
+// forget drops the entities of all (a released subtree): their adjuncts stop, they
+// leave their groups, and their records go from the store. Their tasks stay readable
+// for a while.
+func (m *Management) forget(all []*Entity) {
 	for _, e := range all {
+		for _, a := range e.Adjuncts() {
+			a.halt()
+		}
+		e.leaveGroups()
 		e.SetExpected(Destroyed)
 	}
 	m.mu.Lock()
-	for i, a := range m.apps {
-		if a == app {
-			m.apps = append(m.apps[:i:i], m.apps[i+1:]...)
-			break
-		}
-	}
-	m.persist.forgetKey(blueprintPrefix + app.id)
+	defer m.mu.Unlock()
 	for _, e := range all {
 		m.StopFeeds(e)
 		delete(m.entities, e.id)
@@ -402,9 +427,6 @@ func (m *Management) unmanage(ctx context.Context, app *Entity) error {
 		}
 		m.orphans = append([]*Task(nil), m.orphans[n-keepOrphans:]...)
 	}
-	m.mu.Unlock()
-	m.log.Info("application unmanaged", "app", app.id, "entities", len(all))
-	return nil
 }
 
 // changed marks an entity to be written behind.

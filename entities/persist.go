@@ -43,6 +43,11 @@ type entityRecord struct {
 	Initializers []InitializerSpec `json:"initializers,omitempty"`
 	// Resolved are the evaluated $brooklyn: config values the entity started with (dsl.go).
 	Resolved map[string]resolvedValue `json:"resolved,omitempty"`
+	// Specs are the resolved specs of config keys of type "spec".
+	Specs map[string]*Spec `json:"specs,omitempty"`
+	// Adjuncts are the entity's policies and enrichers; Members its members' ids.
+	Adjuncts []adjunctRecord `json:"adjuncts,omitempty"`
+	Members  []string        `json:"members,omitempty"`
 }
 
 // taskRecord is what the store keeps of a task.
@@ -78,13 +83,19 @@ func (e *Entity) marshal() ([]byte, error) {
 		Config: e.config, Attrs: e.attrs, Tags: e.tags, Locations: e.locations,
 		Created:    e.created,
 		Parameters: e.params, Initializers: e.inits,
-		Resolved: e.dsl.snapshot(),
+		Resolved: e.dsl.snapshot(), Specs: e.specs,
 	}
 	if e.parent != nil {
 		r.Parent = e.parent.id
 	}
 	for _, c := range e.children {
 		r.Children = append(r.Children, c.id)
+	}
+	for _, a := range e.adjuncts {
+		r.Adjuncts = append(r.Adjuncts, a.record())
+	}
+	for _, m := range e.members {
+		r.Members = append(r.Members, m.id)
 	}
 	return json.Marshal(r)
 }
@@ -300,8 +311,9 @@ func (m *Management) load(ctx context.Context) error {
 			mgmt: m, typ: t, id: r.ID, name: r.Name, blueprintID: r.BlueprintID, catalogItemID: r.CatalogItemID,
 			config: internKeys(r.Config), attrs: internKeys(r.Attrs), tags: r.Tags, locations: r.Locations, created: r.Created,
 			params: r.Parameters, inits: r.Initializers,
-			dsl: dslState{values: r.Resolved},
+			dsl: dslState{values: r.Resolved}, specs: r.Specs,
 		}
+		m.restoreAdjuncts(m.entities[r.ID], r.Adjuncts)
 	}
 	for _, e := range m.entities {
 		r := records[e.id]
@@ -312,6 +324,12 @@ func (m *Management) load(ctx context.Context) error {
 		for _, c := range r.Children {
 			if ce, ok := m.entities[c]; ok {
 				e.children = append(e.children, ce)
+			}
+		}
+		for _, id := range r.Members {
+			if me, ok := m.entities[id]; ok {
+				e.members = append(e.members, me)
+				me.groups = append(me.groups, e)
 			}
 		}
 		if e.app == nil || (r.Parent != "" && e.parent == nil) {
@@ -416,6 +434,11 @@ func (m *Management) Rebind(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
+	// Policies and enrichers resume once every kind has re-adopted what it had, so that
+	// they see the world as it is.
+	for _, e := range all {
+		m.startAdjuncts(e)
+	}
 	debug.FreeOSMemory() // the decoding of the load is garbage now
 	if len(all) > 0 {
 		m.log.Info("rebound", "applications", len(m.apps), "entities", len(all), "tasks", len(m.tasks))

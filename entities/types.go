@@ -58,6 +58,13 @@ type Type struct {
 	Aliases     []string // short names accepted in blueprints (basic-entity, docker-container)
 	Description string
 	Application bool // an application: the root of a tree
+	// Group says that the entity's state follows its members (members.go), with
+	// Brooklyn's cluster quorum, rather than its children.
+	Group bool
+	// StartsChildren says that the kind's Start starts the children it wants (a cluster
+	// starts its members); the lifecycle does not start them after it. Stop still stops
+	// every child.
+	StartsChildren bool
 	Config      []ConfigKey
 	Sensors     []SensorType
 	Effectors   []Effector // beyond start/stop/restart, which every startable type has

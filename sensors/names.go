@@ -18,3 +18,11 @@ const (
 	MappedPrefix = "mapped.port."
 	PID          = "pid"
 )
+
+// Sensors of groups and clusters, as Brooklyn names them.
+const (
+	GroupMembers      = "group.members"       // the members' entity ids
+	GroupMembersCount = "group.members.count" // how many members
+	ClusterFirst      = "cluster.first"       // id of the cluster's first member
+	HTTPPort          = "http.port"           // the port an entity serves HTTP on
+)
