@@ -22,12 +22,22 @@ type Tree[N comparable] interface {
 	Applications() []N      // every application, for application(id); n's own among them
 }
 
+// MemberTree is a Tree whose entities may have members, as Brooklyn's groups do (a
+// cluster's members, a BasicGroup's). member() searches them as well as descendants; in
+// a Tree without Members, member() is descendant().
+type MemberTree[N comparable] interface {
+	Tree[N]
+	Members(n N) []N // n's members when it is a group, in the order they joined
+}
+
 // FindInScope finds the entity a scope function names, seen from base: scope is the
 // name of a scope function (self, parent, root, scopeRoot, entity, component, child,
 // sibling, descendant, ancestor, member, application) and id its argument, if any.
 // An id matches an entity's blueprint id first, else its entity id, and the nearest
 // match wins: nearest by distance in the tree for entity(), in breadth-first order for
-// descendant(), from the parent up for ancestor().
+// descendant(), from the parent up for ancestor(). member() searches, breadth first,
+// the children and members of base, and theirs in turn (Brooklyn's descendants and
+// members): the members of a group among them, and what is below those members.
 func FindInScope[N comparable](t Tree[N], base N, scope, id string) (N, error) {
 	var zero N
 	switch scope {
@@ -57,9 +67,10 @@ func FindInScope[N comparable](t Tree[N], base N, scope, id string) (N, error) {
 				}
 			}
 		}
-	case "descendant", "member":
-		// Members of groups are their children in Gantry's kinds so far.
+	case "descendant":
 		candidates = breadthFirst(t, base)[1:]
+	case "member":
+		candidates = descendantsAndMembers(t, base)
 	case "ancestor":
 		for p, ok := t.Parent(base); ok; p, ok = t.Parent(p) {
 			candidates = append(candidates, p)
@@ -138,6 +149,27 @@ func breadthFirst[N comparable](t Tree[N], n N) []N {
 		out = append(out, t.Children(out[i])...)
 	}
 	return out
+}
+
+// descendantsAndMembers lists the children and members of n, then theirs, level by
+// level, each once and without n; a Tree that is no MemberTree has no members.
+func descendantsAndMembers[N comparable](t Tree[N], n N) []N {
+	mt, _ := t.(MemberTree[N])
+	seen := map[N]bool{n: true}
+	out := []N{n}
+	for i := 0; i < len(out); i++ {
+		next := t.Children(out[i])
+		if mt != nil {
+			next = append(slices.Clone(next), mt.Members(out[i])...)
+		}
+		for _, m := range next {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+			}
+		}
+	}
+	return out[1:]
 }
 
 // byDistance lists every entity of base's application, nearest to base first: by the

@@ -99,3 +99,67 @@ func TestFindInScope(t *testing.T) {
 		t.Errorf("error %v, want %s", err, want)
 	}
 }
+
+// groupTree is testTree with members: groups maps a group to its members.
+type groupTree struct {
+	testTree
+	groups map[*node][]*node
+}
+
+func (t groupTree) Members(n *node) []*node { return t.groups[n] }
+
+func TestFindInScopeMembers(t *testing.T) {
+	// app (a1)
+	// ├── grp (g1): members web (e1), and db (e4) of the other app
+	// │   └── helper (e2)
+	// ├── web (e1)
+	// │   └── cache (e3)
+	// └── lone (e5)
+	// other app (a2) ── db (e4)
+	app := add(nil, "app", "a1", "")
+	grp := add(app, "grp", "g1", "")
+	helper := add(grp, "helper", "e2", "")
+	web := add(app, "web", "e1", "")
+	cache := add(web, "cache", "e3", "")
+	add(app, "lone", "e5", "")
+	other := add(nil, "", "a2", "")
+	db := add(other, "db", "e4", "")
+	plain := testTree{apps: []*node{app, other}}
+	tree := groupTree{testTree: plain, groups: map[*node][]*node{grp: {web, db}, web: {grp}}}
+
+	tests := []struct {
+		tree        Tree[*node]
+		base        *node
+		id          string
+		want        *node
+		wantMissing bool
+	}{
+		{tree, grp, "helper", helper, false}, // a child
+		{tree, grp, "web", web, false},       // a member
+		{tree, grp, "db", db, false},         // a member from another application
+		{tree, grp, "cache", cache, false},   // below a member
+		{tree, app, "db", db, false},         // a member of a descendant group
+		{tree, web, "grp", grp, false},       // web is a group too, with grp as member
+		{tree, web, "web", nil, true},        // never the base itself, through a cycle of groups
+		{tree, grp, "lone", nil, true},       // neither below nor a member
+		{tree, grp, "e4", db, false},         // by entity id
+		{plain, grp, "web", nil, true},       // a tree without members: descendants only
+		{plain, app, "cache", cache, false},
+	}
+	for _, tt := range tests {
+		got, err := FindInScope(tt.tree, tt.base, "member", tt.id)
+		if tt.wantMissing {
+			if !errors.Is(err, ErrNoEntity) {
+				t.Errorf("member(%q) from %s: %v, %v; want ErrNoEntity", tt.id, tt.base.entityID, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("member(%q) from %s = %v, %v; want %s", tt.id, tt.base.entityID, got, err, tt.want.entityID)
+		}
+	}
+	_, err := FindInScope[*node](tree, grp, "member", "nope")
+	if want := `member("nope"): no entity with id "nope" among the descendants and members of g1: no such entity`; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+}

@@ -286,3 +286,45 @@ func TestRawTypes(t *testing.T) {
 		t.Errorf("got %#v\nwant %#v", got, want)
 	}
 }
+
+func TestServiceAt(t *testing.T) {
+	plan, err := Parse([]byte(`services:
+- type: cluster
+  brooklyn.config:
+    memberspec:
+      type: docker:web
+      id: member
+      brooklyn.children: [{type: basic-entity, id: sidecar}]
+      brooklyn.policies: [{type: autoscaler}]
+    bad:
+      name: no type
+      id: [x]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := plan.Services[0].Config
+	s, err := ServiceAt(cfg["memberspec"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Type != "docker:web" || s.ID != "member" || s.Path != "services[0].brooklyn.config.memberspec" ||
+		s.TypePos != (Pos{5, 13}) || len(s.Children) != 1 || s.Children[0].Path != "services[0].brooklyn.config.memberspec.brooklyn.children[0]" ||
+		s.Adjuncts["brooklyn.policies"] == nil || s.Adjuncts["brooklyn.policies"].Pos != (Pos{8, 26}) {
+		t.Errorf("service %+v", s)
+	}
+	_, err = ServiceAt(cfg["bad"])
+	want := "line 10, column 7: services[0].brooklyn.config.bad: a service needs a type\n" +
+		"line 11, column 11: services[0].brooklyn.config.bad.id: must be a string, not a list"
+	if !errors.Is(err, ErrInvalid) || err.Error() != want {
+		t.Errorf("error\n%v\nwant\n%s", err, want)
+	}
+	// A value made from data has every position at its own.
+	s, err = ServiceAt(&Value{Pos: Pos{3, 4}, Path: "x", Raw: map[string]any{"type": "basic-entity", "brooklyn.config": map[string]any{"a": 1}}})
+	if err != nil || s.Type != "basic-entity" || s.TypePos != (Pos{3, 4}) || s.Config["a"].Raw != 1 || s.Config["a"].Path != "x.brooklyn.config.a" {
+		t.Errorf("from data: %+v, %v", s, err)
+	}
+	if _, err := ServiceAt(&Value{Pos: Pos{2, 2}, Path: "y", Raw: "basic-entity"}); err == nil || !strings.Contains(err.Error(), "line 2, column 2: y: a service must be a map with a type, not a string") {
+		t.Errorf("a string: %v", err)
+	}
+}

@@ -77,6 +77,9 @@ func (p *Plan) Walk(fn func(*Service) error) error {
 	return nil
 }
 
+// Walk calls fn for the service and every service below it, depth first, as Plan.Walk.
+func (s *Service) Walk(fn func(*Service) error) error { return s.walk(fn) }
+
 func (s *Service) walk(fn func(*Service) error) error {
 	if err := fn(s); err != nil {
 		return err
@@ -514,4 +517,54 @@ func (p *parser) location(n *yaml.Node, path string) *Location {
 	}
 	p.fail(NodePos(n), path, "must be a location, as in localhost or {docker: {...}}, not %s", DescribeNode(r))
 	return nil
+}
+
+// ServiceAt reads a service written inside a value of a blueprint, such as the map a
+// config key holds in $brooklyn:entitySpec: {type: ..., brooklyn.config: ...}. Its keys
+// are read as those of an item of services (children, adjuncts, locations included),
+// with the positions of v's node and key paths under v's path. Ids are checked for
+// duplicates within the service. A value without a node (made from data) is read with
+// every position at v's. Errors are those of Parse.
+func ServiceAt(v *Value) (*Service, error) {
+	if v == nil {
+		return nil, Errorf(Pos{1, 1}, "", "no service")
+	}
+	n := v.Node
+	if n == nil {
+		n = &yaml.Node{}
+		if err := n.Encode(v.Raw); err != nil {
+			return nil, Errorf(v.Pos, v.Path, "a service must be a map with a type: %v", err)
+		}
+		setPos(n, v.Pos, map[*yaml.Node]bool{})
+	}
+	p := &parser{decoder: newDecoder(0), ids: map[string]site{}}
+	s := p.service(n, v.Path)
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// NodeValue decodes a YAML node as Parse decodes the values of a blueprint (aliases and
+// merge keys resolved, duplicate keys refused) into a Value at path.
+func NodeValue(n *yaml.Node, path string) (*Value, error) {
+	d := newDecoder(0)
+	v := d.value(n, path)
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// setPos puts every node of n at one position.
+func setPos(n *yaml.Node, at Pos, seen map[*yaml.Node]bool) {
+	if n == nil || seen[n] {
+		return
+	}
+	seen[n] = true
+	n.Line, n.Column = at.Line, at.Column
+	for _, c := range n.Content {
+		setPos(c, at, seen)
+	}
+	setPos(n.Alias, at, seen)
 }

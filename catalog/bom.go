@@ -22,16 +22,19 @@ import (
 type ItemType string
 
 // The item types Gantry takes. A template is an application blueprint kept as a starting
-// point, not necessarily valid; an application item is a blueprint with services.
+// point, not necessarily valid; an application item is a blueprint with services. A
+// policy or enricher item is one entry of brooklyn.policies or brooklyn.enrichers, which
+// entries of those lists name as their type.
 const (
 	EntityItem      ItemType = "entity"
 	ApplicationItem ItemType = "application"
 	TemplateItem    ItemType = "template"
 	PolicyItem      ItemType = "policy"
+	EnricherItem    ItemType = "enricher"
 	LocationItem    ItemType = "location"
 )
 
-var itemTypes = []string{string(EntityItem), string(ApplicationItem), string(TemplateItem), string(PolicyItem), string(LocationItem)}
+var itemTypes = []string{string(EntityItem), string(ApplicationItem), string(TemplateItem), string(PolicyItem), string(EnricherItem), string(LocationItem)}
 
 // IsEntity says whether items of the type are deployed as entities.
 func (t ItemType) IsEntity() bool {
@@ -360,7 +363,7 @@ func (p *bomParser) item(body *yaml.Node, path string, all, own meta) {
 		t := strings.ToLower(n.Value)
 		if !slices.Contains(itemTypes, t) {
 			msg := fmt.Sprintf("unknown itemType %q (Gantry takes %s)", n.Value, strings.Join(itemTypes, ", "))
-			if t == "bean" || t == "enricher" {
+			if t == "bean" {
 				msg = fmt.Sprintf("itemType %s is not supported (Gantry takes %s)", t, strings.Join(itemTypes, ", "))
 			}
 			p.fail(n, keyPath(path, "itemType"), "%s", msg)
@@ -371,12 +374,14 @@ func (p *bomParser) item(body *yaml.Node, path string, all, own meta) {
 		switch {
 		case hasMapKey(body, "services"):
 			it.ItemType = ApplicationItem
-		case hasMapKey(body, "brooklyn.policies"):
-			it.ItemType = PolicyItem
 		case hasMapKey(body, "brooklyn.locations"):
 			it.ItemType = LocationItem
 		case hasMapKey(body, "type") || hasMapKey(body, "serviceType") || hasMapKey(body, "service_type"):
-			it.ItemType = EntityItem
+			it.ItemType = EntityItem // a service may have brooklyn.policies of its own
+		case hasMapKey(body, "brooklyn.policies"):
+			it.ItemType = PolicyItem
+		case hasMapKey(body, "brooklyn.enrichers"):
+			it.ItemType = EnricherItem
 		default:
 			p.fail(body, path, "cannot tell what this item is: give itemType (%s)", strings.Join(itemTypes, ", "))
 			return
@@ -454,8 +459,9 @@ func keyPath(path, key string) string {
 }
 
 // plan turns an item's definition into its plan, the YAML that Brooklyn shows as
-// planYaml: a blueprint (services: ...) for entities, brooklyn.policies or
-// brooklyn.locations with one entry for policies and locations. It checks what can be
+// planYaml: a blueprint (services: ...) for entities, brooklyn.policies,
+// brooklyn.enrichers or brooklyn.locations with one entry for policies, enrichers and
+// locations. It checks what can be
 // checked without the catalog, and records how plan positions map to BOM positions.
 func (p *bomParser) plan(bi *bomItem, body *yaml.Node) bool {
 	it := bi.item
@@ -474,10 +480,10 @@ func (p *bomParser) plan(bi *bomItem, body *yaml.Node) bool {
 			p.fail(body, bi.path, "an %s item is a service (a map with a type) or a blueprint with services", it.ItemType)
 			return false
 		}
-	case PolicyItem, LocationItem:
-		list := "brooklyn.policies"
-		if it.ItemType == LocationItem {
-			list = "brooklyn.locations"
+	case PolicyItem, EnricherItem, LocationItem:
+		list := "brooklyn.locations"
+		if l, ok := adjunctListOf(it.ItemType); ok {
+			list = l.key
 		}
 		if l := mapEntry(body, list); l != nil {
 			if l.Kind != yaml.SequenceNode || len(l.Content) != 1 || len(body.Content) != 2 {
@@ -493,6 +499,9 @@ func (p *bomParser) plan(bi *bomItem, body *yaml.Node) bool {
 			return false
 		}
 		t := mapEntry(body, "type")
+		if l, ok := adjunctListOf(it.ItemType); ok {
+			t = firstEntry(body, l.typeKeys...) // Brooklyn's policyType and the like too
+		}
 		if t == nil || t.Kind != yaml.ScalarNode || strings.TrimSpace(t.Value) == "" {
 			p.fail(body, bi.path, "a %s item needs a type (a string)", it.ItemType)
 			return false

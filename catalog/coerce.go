@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,17 +17,25 @@ func isDSL(v any) bool {
 	return ok && strings.HasPrefix(strings.TrimSpace(s), "$brooklyn:")
 }
 
+// specType is the config type of keys that hold an entity spec (a cluster's
+// dynamiccluster.memberspec): $brooklyn:entitySpec: {type: ...}, or the service map.
+const specType = "spec"
+
+// errUnknownType is wrapped by Coerce's error for a type it does not know.
+var errUnknownType = errors.New("unknown config type")
+
 // Coerce checks a blueprint value against a declared config type and converts it to the
 // form the kind reads. Types: string, integer, number, boolean, duration, list, map,
 // stringmap (a map of scalars, kept as strings), strings (a list of scalars, or one
 // string), ports (a list of port numbers, or one), portmap (host port -> container port),
-// object (anything).
+// port (a port or a port range), timestamp, object (anything), and spec (an entity spec,
+// kept as written: the resolver reads it into Spec.EntitySpecs).
 func Coerce(typ string, v any) (any, error) {
 	if v == nil || isDSL(v) {
 		return v, nil
 	}
 	switch typ {
-	case "", "object":
+	case "", "object", specType:
 		return v, nil
 	case "string":
 		if s, ok := scalar(v); ok {
@@ -148,7 +157,7 @@ func Coerce(typ string, v any) (any, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("unknown config type %q", typ)
+	return nil, fmt.Errorf("%w %q", errUnknownType, typ)
 }
 
 // port reads a TCP port number from a number or a string.
@@ -191,6 +200,8 @@ func scalar(v any) (string, bool) {
 
 func kind(v any) string {
 	switch v.(type) {
+	case nil:
+		return "null"
 	case map[string]any:
 		return "a map"
 	case []any:

@@ -46,6 +46,10 @@ func TestCoerce(t *testing.T) {
 		{"ports", []any{"http"}, nil, `item 0: port must be a number, not "http"`},
 		{"portmap", map[string]any{"8080": 80}, map[string]any{"8080": 80}, ""},
 		{"portmap", map[string]any{"web": 80}, nil, `host port "web"`},
+		{"spec", map[string]any{"$brooklyn:entitySpec": map[string]any{"type": "basic-entity"}}, map[string]any{"$brooklyn:entitySpec": map[string]any{"type": "basic-entity"}}, ""},
+		{"spec", map[string]any{"type": "basic-entity"}, map[string]any{"type": "basic-entity"}, ""},
+		{"spec", "anything", "anything", ""}, // the resolver checks its shape
+		{"no-such-type", 1, nil, "unknown config type"},
 	}
 	for _, c := range cases {
 		got, err := Coerce(c.typ, c.in)

@@ -12,12 +12,19 @@ import (
 	"github.com/gantry-dev/gantry/entities"
 )
 
-// The checks of $brooklyn: DSL values dslBefore anything is deployed: every expression
+// The checks of $brooklyn: DSL values before anything is deployed: every expression
 // parses and names known functions (and known external providers); the entities the
 // scopes name exist; and the start order the waits imply has no cycle. An entity waits,
 // at its start, for the sensors its config waits for (attributeWhenReady), and a child
 // starts after its parent's own start: a cycle of these would start nothing, so it is
 // an error naming the entities in it.
+//
+// The entities that the entity specs of config keys of type "spec" make (a cluster's
+// members) are in the tree as children of the entity holding the key, so that their
+// values are checked where they will be evaluated; there may be any number of them at
+// run time, so their ids are never an error to name. The config of policies and
+// enrichers is checked from their entity, without waits: adjuncts do not hold up a
+// start.
 
 // source records the service a spec was made from, for the positions of its values.
 func (r *resolver) source(spec *entities.Spec, s *blueprints.Service) {
@@ -35,18 +42,31 @@ func (r *resolver) source(spec *entities.Spec, s *blueprints.Service) {
 // the plan (with the other errors of the plan).
 func (r *resolver) checkDSL(plan *blueprints.Plan, spec *entities.Spec) {
 	if spec == nil {
-		r.errs = append(r.errs, dslSyntax(plan)...)
+		r.errs = append(r.errs, dslSyntax(plan, r.specs)...)
 		return
 	}
-	g := newDSLGraph(plan, spec, r.sources, r.view.isPartial())
+	g := newDSLGraph(plan, spec, r.sources, r.adjunctValues, r.view.isPartial())
 	r.errs = append(r.errs, g.check()...)
 }
 
-// dslSyntax checks every DSL value written in the plan's config.
-func dslSyntax(plan *blueprints.Plan) blueprints.Errors {
+// dslSyntax checks every DSL value written in the plan's config, and in the services of
+// the entity specs read from it (specs), instead of the values holding those.
+func dslSyntax(plan *blueprints.Plan, specs map[*blueprints.Value]*blueprints.Service) blueprints.Errors {
 	var errs blueprints.Errors
-	check := func(values map[string]*blueprints.Value) {
+	var check func(values map[string]*blueprints.Value)
+	service := func(s *blueprints.Service) error {
+		check(s.Config)
+		check(s.Flags)
+		return nil
+	}
+	check = func(values map[string]*blueprints.Value) {
 		for _, k := range slices.Sorted(maps.Keys(values)) {
+			if svc, isSpec := specs[values[k]]; isSpec {
+				if svc != nil {
+					_ = svc.Walk(service)
+				}
+				continue
+			}
 			found, bad := blueprints.FindDSL(plan.Source, values[k])
 			errs = append(errs, bad...)
 			for _, f := range found {
@@ -57,11 +77,7 @@ func dslSyntax(plan *blueprints.Plan) blueprints.Errors {
 		}
 	}
 	check(plan.Config)
-	plan.Walk(func(s *blueprints.Service) error {
-		check(s.Config)
-		check(s.Flags)
-		return nil
-	})
+	_ = plan.Walk(service)
 	return errs
 }
 
@@ -121,12 +137,13 @@ type snode struct {
 
 // dslGraph is the tree of a resolved plan and what its DSL values wait for.
 type dslGraph struct {
-	plan    *blueprints.Plan
-	nodes   []*snode
-	partial bool            // checking a catalog item on its own: entities outside it are unknown
-	runtime map[string]bool // blueprint ids of entities made at run time (in entitySpec)
-	errs    blueprints.Errors
-	edges   [][]dslEdge // by node index
+	plan     *blueprints.Plan
+	nodes    []*snode
+	partial  bool            // checking a catalog item on its own: entities outside it are unknown
+	runtime  map[string]bool // blueprint ids of entities made at run time (in entitySpec)
+	adjuncts map[*entities.Spec][]*blueprints.Value
+	errs     blueprints.Errors
+	edges    [][]dslEdge // by node index
 }
 
 // fail records an error once (an inherited value is checked for every entity that sees it).
@@ -148,10 +165,14 @@ type dslEdge struct {
 	path     string
 }
 
-func newDSLGraph(plan *blueprints.Plan, spec *entities.Spec, sources map[*entities.Spec]*blueprints.Service, partial bool) *dslGraph {
-	g := &dslGraph{plan: plan, partial: partial, runtime: map[string]bool{}}
-	var add func(spec *entities.Spec, parent *snode) *snode
-	add = func(spec *entities.Spec, parent *snode) *snode {
+func newDSLGraph(plan *blueprints.Plan, spec *entities.Spec, sources map[*entities.Spec]*blueprints.Service,
+	adjuncts map[*entities.Spec][]*blueprints.Value, partial bool) *dslGraph {
+	g := &dslGraph{plan: plan, partial: partial, runtime: map[string]bool{}, adjuncts: adjuncts}
+	var add func(spec *entities.Spec, parent *snode, runtime bool) *snode
+	add = func(spec *entities.Spec, parent *snode, runtime bool) *snode {
+		if runtime && spec.BlueprintID != "" {
+			g.runtime[spec.BlueprintID] = true
+		}
 		n := &snode{index: len(g.nodes), spec: spec, parent: parent, svc: sources[spec], pos: plan.Pos}
 		if t, err := entities.LookupType(spec.Type); err == nil {
 			n.typ = entities.WithParameters(t, spec.Parameters)
@@ -164,12 +185,17 @@ func newDSLGraph(plan *blueprints.Plan, spec *entities.Spec, sources map[*entiti
 		g.nodes = append(g.nodes, n)
 		for _, c := range spec.Children {
 			if c != nil {
-				n.children = append(n.children, add(c, n))
+				n.children = append(n.children, add(c, n, runtime))
+			}
+		}
+		for _, k := range slices.Sorted(maps.Keys(spec.EntitySpecs)) {
+			if c := spec.EntitySpecs[k]; c != nil {
+				n.children = append(n.children, add(c, n, true))
 			}
 		}
 		return n
 	}
-	add(spec, nil)
+	add(spec, nil, false)
 	g.edges = make([][]dslEdge, len(g.nodes))
 	return g
 }
@@ -228,14 +254,16 @@ func (g *dslGraph) errorAt(o occurrence, x blueprints.Expr, format string, args 
 // the start order and reports a cycle.
 func (g *dslGraph) check() blueprints.Errors {
 	occ := make([]map[string][]occurrence, len(g.nodes))
+	adj := make([][]occurrence, len(g.nodes))
 	for _, n := range g.nodes {
 		occ[n.index] = g.occurrences(n)
+		adj[n.index] = g.adjunctOccurrences(n)
 	}
 	if len(g.errs) > 0 {
 		return g.errs
 	}
-	for _, m := range occ {
-		for _, os := range m {
+	for i, m := range occ {
+		for _, os := range append(slices.Collect(maps.Values(m)), adj[i]) {
 			for _, o := range os {
 				walkCalls(o.dsl.Expr, func(c *blueprints.Call) {
 					if c.Name == "entitySpec" && len(c.Args) == 1 {
@@ -250,6 +278,9 @@ func (g *dslGraph) check() blueprints.Errors {
 			g.edges[n.index] = append(g.edges[n.index], dslEdge{from: n, to: n.parent})
 		}
 		g.waitsOf(n, occ)
+		for _, o := range adj[n.index] {
+			g.waits(n, o, o.dsl.Expr, nil) // what it names must exist; it waits for nothing
+		}
 	}
 	if len(g.errs) > 0 || g.partial {
 		return g.errs
@@ -271,8 +302,8 @@ func (g *dslGraph) occurrences(n *snode) map[string][]occurrence {
 	out := map[string][]occurrence{}
 	for _, key := range slices.Sorted(maps.Keys(n.spec.Config)) {
 		raw := n.spec.Config[key]
-		if !blueprints.ContainsDSL(raw) {
-			continue
+		if _, isSpec := n.spec.EntitySpecs[key]; isSpec || !blueprints.ContainsDSL(raw) {
+			continue // an entity spec is data: its values are checked in its own nodes
 		}
 		if v := g.value(n, key); v != nil && blueprints.ContainsDSL(v.Raw) {
 			found, bad := blueprints.FindDSL(g.plan.Source, v)
@@ -295,6 +326,22 @@ func (g *dslGraph) occurrences(n *snode) map[string][]occurrence {
 		}
 		for _, d := range dsls {
 			out[key] = append(out[key], occurrence{dsl: d, pos: n.pos, path: path})
+		}
+	}
+	return out
+}
+
+// adjunctOccurrences finds the DSL of the config of a node's policies and enrichers.
+func (g *dslGraph) adjunctOccurrences(n *snode) []occurrence {
+	var out []occurrence
+	for _, v := range g.adjuncts[n.spec] {
+		found, bad := blueprints.FindDSL(g.plan.Source, v)
+		g.errs = append(g.errs, bad...)
+		for _, f := range found {
+			if err := checkProviders(g.plan.Source, f); err != nil {
+				g.errs = append(g.errs, err)
+			}
+			out = append(out, occurrence{dsl: f.DSL, value: f.Value, pos: f.Value.Pos, path: f.Value.Path})
 		}
 	}
 	return out
@@ -340,7 +387,7 @@ func dslHolder(n *snode, key string) (*snode, bool) {
 // config values wait for, and those of the inherited values of the keys its kind
 // declares, each evaluated where it is written. A wait on n itself is put off until
 // its kind reads the value (the kind may set that sensor first); a wait on an entity
-// below n, which cannot start dslBefore n, counts when n's kind reads the key at start
+// below n, which cannot start before n, counts when n's kind reads the key at start
 // (a key it declares).
 func (g *dslGraph) waitsOf(n *snode, occ []map[string][]occurrence) {
 	keys := slices.Sorted(maps.Keys(n.spec.Config))
@@ -386,7 +433,7 @@ type dslWait struct {
 }
 
 // waits lists the sensors x waits for, evaluated in the context of node in, when the
-// entities and names are known dslBefore deploy.
+// entities and names are known before deploy.
 func (g *dslGraph) waits(in *snode, o occurrence, x blueprints.Expr, visiting []dslConfigRef) []dslWait {
 	var out []dslWait
 	switch c := x.(type) {
@@ -512,7 +559,7 @@ func (g *dslGraph) entity(in *snode, o occurrence, x blueprints.Expr) (*snode, b
 	}
 	n, err := blueprints.FindInScope[*snode](g, base, scope, id)
 	if err != nil {
-		if o.quiet || g.partial || g.runtime[id] || scope == "application" {
+		if o.quiet || g.partial || g.runtime[id] || scope == "application" || scope == "member" && dslHasGroup(base) {
 			return nil, false
 		}
 		if scope == "entity" || scope == "component" {
@@ -537,6 +584,15 @@ func (g *dslGraph) ids() string {
 	}
 	slices.Sort(ids)
 	return strings.Join(slices.Compact(ids), ", ")
+}
+
+// dslHasGroup reports whether n or an entity below it is a group, whose members (which
+// member() searches) are only known at run time, and may be anywhere.
+func dslHasGroup(n *snode) bool {
+	if n.typ != nil && n.typ.Group {
+		return true
+	}
+	return slices.ContainsFunc(n.children, dslHasGroup)
 }
 
 func dslIsBelow(n, ancestor *snode) bool {

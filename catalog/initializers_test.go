@@ -43,7 +43,7 @@ brooklyn.initializers:
 		`{"type":"org.apache.brooklyn.core.effector.ssh.SshCommandEffector","config":{"command":"echo \"hello $who\"","name":"greet","parameters":{"who":{"defaultValue":"world","description":"Who to greet"}}}}`,
 		`{"type":"org.apache.brooklyn.core.sensor.http.HttpRequestSensor","config":{"headers":{"Accept":"application/json"},"jsonPath":"$.status","name":"status","uri":"http://127.0.0.1:8080/status"}}`,
 		`{"type":"org.apache.brooklyn.core.sensor.StaticSensor","config":{"name":"tier","static.value":"web"}}`,
-		`"Initializers":[{"type":"org.apache.brooklyn.core.sensor.StaticSensor","config":{"name":"owner","static.value":"ops"}}]`,
+		`"initializers":[{"type":"org.apache.brooklyn.core.sensor.StaticSensor","config":{"name":"owner","static.value":"ops"}}]`,
 	} {
 		if !strings.Contains(got, w) {
 			t.Errorf("spec lacks %s\n%s", w, got)
@@ -136,12 +136,6 @@ services:
   brooklyn.initializers:
   - {type: ssh-command-effector, name: e, command: date, parameters: 3}
 `, `services[0].brooklyn.initializers[0].parameters: ssh-command-effector: parameters: must be a map`},
-		{"policies are still refused", `
-location: localhost
-services:
-- type: basic-entity
-  brooklyn.policies: []
-`, `brooklyn.policies is not supported yet`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

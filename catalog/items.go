@@ -49,13 +49,14 @@ type Item struct {
 	// or for a BOM without one, a name made from its content.
 	Bundle string `json:"bundle"`
 	// Plan is the definition as YAML, Brooklyn's planYaml: a blueprint (services: ...)
-	// for entity, application and template items; brooklyn.policies or
-	// brooklyn.locations with one entry for policy and location items.
+	// for entity, application and template items; brooklyn.policies,
+	// brooklyn.enrichers or brooklyn.locations with one entry for policy, enricher and
+	// location items.
 	Plan  string    `json:"plan"`
 	Added time.Time `json:"added"`
 
 	// Type is the type the item builds on: the type of its service (a built-in name,
-	// docker:<image> or another item), of its policy, or its location spec.
+	// docker:<image> or another item), of its policy or enricher, or its location spec.
 	Type string `json:"type,omitempty"`
 	// Kind is the built-in entity type an entity item deploys as, in the end (its Java
 	// type, in Brooklyn's words); empty when unknown.
@@ -195,7 +196,8 @@ const (
 
 // Add reads a BOM and adds its items, all or none. Entity and application items are
 // checked as blueprints against the catalog and the items of the BOM before them (no
-// forward references). An item whose id and version are in the catalog already
+// forward references); policy and enricher items likewise, as entries of
+// brooklyn.policies or brooklyn.enrichers, when this server has their kind. An item whose id and version are in the catalog already
 // replaces it when the definitions are the same, when the version is a SNAPSHOT, or
 // when force is set; otherwise it is an error wrapping ErrConflict. Errors in the BOM
 // wrap blueprints.ErrInvalid and give their line and column.
@@ -228,10 +230,13 @@ func (c *Catalog) Add(ctx context.Context, data []byte, force bool) (*AddResult,
 			continue
 		}
 		overlay = append(overlay, bi)
-		if it.ItemType == EntityItem || it.ItemType == ApplicationItem {
+		switch it.ItemType {
+		case EntityItem, ApplicationItem:
 			errs = append(errs, snap.check(bi, overlay)...)
-		} else if it.ItemType == TemplateItem {
+		case TemplateItem:
 			it.Kind = snap.with(overlay).kindOf(it)
+		case PolicyItem, EnricherItem:
+			errs = append(errs, snap.checkAdjunct(bi, overlay)...) // adjuncts.go
 		}
 		old := snap.find(it.SymbolicName, it.Version)
 		switch {

@@ -20,15 +20,8 @@ var linksKeys = []string{"links", "docker.container.links"}
 // map of alias to id; $brooklyn: values are checked by the DSL's checks.
 func (r *resolver) checkLinks(root *entities.Spec, top []*entities.Spec) {
 	var all []*entities.Spec
-	var walk func(s *entities.Spec)
-	walk = func(s *entities.Spec) {
-		all = append(all, s)
-		for _, c := range s.Children {
-			walk(c)
-		}
-	}
 	for _, s := range top {
-		walk(s)
+		specTree(s, func(x, _ *entities.Spec) { all = append(all, x) })
 	}
 	known := map[string]bool{}
 	var ids []string

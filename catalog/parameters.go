@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"regexp"
@@ -14,14 +15,11 @@ import (
 	"github.com/gantry-dev/gantry/locations"
 )
 
-// Adjunct keys resolved here; the others (policies, enrichers) are still refused.
+// Adjunct keys resolved here; policies and enrichers are in adjuncts.go.
 const (
 	parametersKey   = "brooklyn.parameters"
 	initializersKey = "brooklyn.initializers"
 )
-
-// handledAdjunct says whether this server deploys an adjunct key of a blueprint.
-func handledAdjunct(key string) bool { return key == parametersKey || key == initializersKey }
 
 // parameterKeys are the keys of one brooklyn.parameters entry; the last four are
 // Brooklyn's and accepted without effect.
@@ -257,16 +255,10 @@ func (r *resolver) checkParameters(root *entities.Spec, top []*entities.Spec) {
 		return
 	}
 	parents := map[*entities.Spec]*entities.Spec{}
-	var walk func(s *entities.Spec)
-	walk = func(s *entities.Spec) {
-		for _, c := range s.Children {
-			parents[c] = s
-			walk(c)
-		}
-	}
 	for _, s := range top {
-		parents[s] = root
-		walk(s)
+		specTree(s, func(x, parent *entities.Spec) {
+			parents[x] = cmp.Or(parent, root)
+		})
 	}
 	for _, pc := range r.paramChecks {
 		value, given := any(nil), false

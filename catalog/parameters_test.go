@@ -99,13 +99,13 @@ brooklyn.config:
 services:
 - type: basic-entity
 - type: basic-entity
-`, []string{`"Parameters":[{"name":"replicas","type":"integer"}]`, `"replicas":3`}},
+`, []string{`"parameters":[{"name":"replicas","type":"integer"}]`, `"replicas":3`}},
 		{"root parameters follow an unwrapped application", `
 location: localhost
 brooklyn.parameters: [greeting]
 services:
 - type: basic-application
-`, []string{`"Type":"org.apache.brooklyn.entity.stock.BasicApplication","Name":"basic-application"`, `"Parameters":[{"name":"greeting"}]`}},
+`, []string{`"type":"org.apache.brooklyn.entity.stock.BasicApplication","name":"basic-application"`, `"parameters":[{"name":"greeting"}]`}},
 		{"regex and glob constraints hold", `
 location: localhost
 services:

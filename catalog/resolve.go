@@ -45,6 +45,14 @@ type resolver struct {
 	view *view
 	// sources are the services the specs come from, for the DSL's checks (dsl.go).
 	sources map[*entities.Spec]*blueprints.Service
+	// adjunctValues are the config values of the policies and enrichers of each spec
+	// that hold $brooklyn: DSL, for the DSL's checks (adjuncts.go).
+	adjunctValues map[*entities.Spec][]*blueprints.Value
+	// specs are the values of config keys of type "spec" read as services (specs.go).
+	specs map[*blueprints.Value]*blueprints.Service
+	// unknownAdjunctsOK accepts a policy or enricher of a type this server does not have
+	// (checking a catalog item of one: the kinds are known when it is used).
+	unknownAdjunctsOK bool
 }
 
 func (r *resolver) fail(pos blueprints.Pos, path, format string, args ...any) {
@@ -52,11 +60,6 @@ func (r *resolver) fail(pos blueprints.Pos, path, format string, args ...any) {
 }
 
 func (r *resolver) resolve(plan *blueprints.Plan) *entities.Spec {
-	for key, v := range plan.Adjuncts {
-		if !handledAdjunct(key) {
-			r.fail(v.Pos, v.Path, "%s is not supported yet by this server; remove it to deploy", key)
-		}
-	}
 	app := &entities.Spec{
 		Type:        stock.Application,
 		Name:        plan.Name,
@@ -65,6 +68,7 @@ func (r *resolver) resolve(plan *blueprints.Plan) *entities.Spec {
 		Tags:        raws(plan.Tags),
 	}
 	r.rootParameters(plan, app)
+	r.adjuncts(app, plan.Adjuncts) // adjuncts.go
 	app.Locations = r.locations(plan.Locations)
 	// Check every service before unwrapping, so that every error is reported.
 	var services []*entities.Spec
@@ -105,6 +109,8 @@ func (r *resolver) resolve(plan *blueprints.Plan) *entities.Spec {
 		only.Tags = append(app.Tags, only.Tags...)
 		only.Parameters = append(app.Parameters, only.Parameters...)
 		only.Initializers = append(app.Initializers, only.Initializers...)
+		only.Adjuncts = append(app.Adjuncts, only.Adjuncts...)
+		r.moveAdjunctValues(app, only)
 		if only.BlueprintID == "" {
 			only.BlueprintID = plan.ID
 		}
@@ -142,19 +148,17 @@ func (r *resolver) service(s *blueprints.Service, inherited []string) (*entities
 	if t != nil {
 		spec.Type = t.Name
 	}
-	for key, v := range s.Adjuncts {
-		if !handledAdjunct(key) {
-			r.fail(v.Pos, v.Path, "%s is not supported yet by this server; remove it to deploy", key)
-		}
-	}
 	spec.Parameters = r.parameters(s.Adjuncts[parametersKey], spec)
 	spec.Initializers = r.initializers(s.Adjuncts[initializersKey])
-	spec.Config = r.config(entities.WithParameters(t, spec.Parameters), s, prefixed)
+	r.adjuncts(spec, s.Adjuncts) // adjuncts.go
+	var specValues map[string]*blueprints.Value
+	spec.Config, specValues = r.config(entities.WithParameters(t, spec.Parameters), s, prefixed)
 	spec.Locations = r.locations(s.Locations)
 	effective := spec.Locations
 	if len(effective) == 0 {
 		effective = inherited
 	}
+	r.entitySpecs(spec, specValues, effective) // specs.go
 	if t != nil && t.Location != nil && !r.view.isPartial() {
 		r.checkLocation(t, s, effective)
 	}
@@ -210,8 +214,10 @@ func suggestLocation(locs *locations.Registry, t *entities.Type) string {
 // config checks a service's config: brooklyn.config entries (undeclared keys are kept as
 // they are), then the keys written at its top level (each must be declared by its type).
 // Declared keys must have values of their type and are stored under the key's name, so
-// a key set twice under two of its names is an error.
-func (r *resolver) config(t *entities.Type, s *blueprints.Service, prefixed map[string]any) map[string]any {
+// a key set twice under two of its names is an error. The values of keys of type "spec"
+// are returned as written too, by key name, to be resolved into entity specs.
+func (r *resolver) config(t *entities.Type, s *blueprints.Service, prefixed map[string]any) (map[string]any, map[string]*blueprints.Value) {
+	var specs map[string]*blueprints.Value
 	out := make(map[string]any, len(s.Config)+len(s.Flags)+len(prefixed))
 	setBy := make(map[string]string)
 	for k, v := range prefixed {
@@ -234,6 +240,12 @@ func (r *resolver) config(t *entities.Type, s *blueprints.Service, prefixed map[
 			return
 		}
 		setBy[name] = v.Path
+		if key.Type == specType && v.Raw != nil {
+			if specs == nil {
+				specs = map[string]*blueprints.Value{}
+			}
+			specs[name] = v
+		}
 		val, err := Coerce(key.Type, v.Raw)
 		if err != nil {
 			r.fail(v.Pos, v.Path, "%s", err)
@@ -256,9 +268,9 @@ func (r *resolver) config(t *entities.Type, s *blueprints.Service, prefixed map[
 		set(k, v)
 	}
 	if len(out) == 0 {
-		return nil
+		return nil, specs
 	}
-	return out
+	return out, specs
 }
 
 // rootConfig is the application's brooklyn.config: no declared keys to check.

@@ -65,9 +65,9 @@ services:
 - type: docker:gantry/busybox
   openPorts: [80]
   env: {GREETING: hi, N: 1}
-`, []string{`"Type":"org.apache.brooklyn.entity.stock.BasicApplication","Name":"hello"`, `"brooklyn.wrapper_app":true`,
-			`"Type":"org.apache.brooklyn.container.entity.docker.DockerContainer","Name":"gantry/busybox"`,
-			`"image":"gantry/busybox"`, `"openPorts":[80]`, `"env":{"GREETING":"hi","N":"1"}`, `"Locations":["docker"]`}},
+`, []string{`"type":"org.apache.brooklyn.entity.stock.BasicApplication","name":"hello"`, `"brooklyn.wrapper_app":true`,
+			`"type":"org.apache.brooklyn.container.entity.docker.DockerContainer","name":"gantry/busybox"`,
+			`"image":"gantry/busybox"`, `"openPorts":[80]`, `"env":{"GREETING":"hi","N":"1"}`, `"locations":["docker"]`}},
 		{"clocker long names are aliases", `
 location: docker
 services:
@@ -86,19 +86,19 @@ services:
   id: inner
   brooklyn.children:
   - type: basic-entity
-`, []string{`{"Type":"org.apache.brooklyn.entity.stock.BasicApplication","Name":"outer","BlueprintID":"inner","CatalogItemID":"","Config":{"region":"eu"},"Locations":["localhost"]`}},
+`, []string{`{"type":"org.apache.brooklyn.entity.stock.BasicApplication","name":"outer","blueprintId":"inner","config":{"region":"eu"},"locations":["localhost"]`}},
 		{"process on localhost", `
 location: localhost
 services:
 - type: vanilla-software-process
   launch.command: echo hi
   shell.env: {PORT: 8080}
-`, []string{`"launch.command":"echo hi"`, `"shell.env":{"PORT":"8080"}`, `"Name":"vanilla-software-process"`}},
+`, []string{`"launch.command":"echo hi"`, `"shell.env":{"PORT":"8080"}`, `"name":"vanilla-software-process"`}},
 		{"java type names", `
 services:
 - type: org.apache.brooklyn.entity.stock.BasicEntity
   name: plain
-`, []string{`"Name":"plain"`, `"Type":"org.apache.brooklyn.entity.stock.BasicEntity"`}},
+`, []string{`"name":"plain"`, `"type":"org.apache.brooklyn.entity.stock.BasicEntity"`}},
 	}
 	for _, c := range cases {
 		got, err := resolve(t, c.yaml)
@@ -132,8 +132,6 @@ func TestResolveErrors(t *testing.T) {
 			`line 3, column 3: services[0]: cannot run in location "localhost": it is a localhost location, not a Docker engine`},
 		{"process on docker", "location: docker\nservices:\n- type: vanilla-software-process\n",
 			`services[0]: cannot run in location "docker": it is a docker location, which cannot run commands`},
-		{"policies not yet", "services:\n- type: basic-entity\n  brooklyn.policies: []\n",
-			`brooklyn.policies is not supported yet`},
 		{"alias and name both set", "location: docker\nservices:\n- type: docker-container\n  image: a\n  brooklyn.config:\n    docker.image.name: b\n",
 			`line 4, column 10: services[0].image: "image" is already set (by services[0].brooklyn.config.docker.image.name), as "image"`},
 		{"prefix and image both set", "location: docker\nservices:\n- type: docker:x\n  image: a\n",

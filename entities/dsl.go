@@ -539,8 +539,11 @@ func (ev *evaluator) config(ctx context.Context, target *Entity, key string) (an
 	return coerceResolved(target.typ, key, v), nil
 }
 
-// entityTree is the live entity tree as the DSL's scopes see it.
+// entityTree is the live entity tree as the DSL's scopes see it, groups' members
+// included (member() searches them).
 type entityTree struct{ m *Management }
+
+var _ blueprints.MemberTree[*Entity] = entityTree{}
 
 func (entityTree) Parent(e *Entity) (*Entity, bool) { return e.parent, e.parent != nil }
 func (entityTree) Children(e *Entity) []*Entity     { return e.Children() }
@@ -549,6 +552,7 @@ func (entityTree) EntityID(e *Entity) string        { return e.id }
 func (entityTree) CatalogItem(e *Entity) string     { return e.CatalogItemID() }
 func (entityTree) Name(e *Entity) string            { return e.String() }
 func (t entityTree) Applications() []*Entity        { return t.m.Applications() }
+func (entityTree) Members(e *Entity) []*Entity      { return e.Members() }
 
 // isBelow reports whether e is a descendant of ancestor.
 func isBelow(e, ancestor *Entity) bool {

@@ -472,3 +472,73 @@ func TestDSLValuesSurviveRebindAndStopForgetsThem(t *testing.T) {
 		t.Errorf("after SetConfig url = %v", v)
 	}
 }
+
+// member() finds descendants and the members of groups (and what is below them), as
+// Brooklyn's member scope does; descendant() does not see members.
+func TestDSLMemberFindsGroupMembers(t *testing.T) {
+	m, s := open(t, t.TempDir())
+	defer s.Close()
+	defer m.Close()
+	ctx := context.Background()
+	deploy := func(spec *entities.Spec) *entities.Entity {
+		app, task, err := m.Deploy(ctx, spec, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := wait(t, task); err != nil {
+			t.Fatal(err)
+		}
+		return app
+	}
+	app := deploy(&entities.Spec{Type: "basic-application", Name: "mem", Children: []*entities.Spec{
+		{Type: "basic-entity", Name: "group", BlueprintID: "grp", Children: []*entities.Spec{
+			{Type: "basic-entity", Name: "helper", BlueprintID: "helper"},
+		}},
+		{Type: "basic-entity", Name: "tier", Children: []*entities.Spec{
+			{Type: "basic-entity", Name: "web", BlueprintID: "web", Children: []*entities.Spec{
+				{Type: "basic-entity", Name: "cache", BlueprintID: "cache"},
+			}},
+		}},
+	}})
+	other := deploy(&entities.Spec{Type: "basic-application", Name: "other", Children: []*entities.Spec{
+		{Type: "basic-entity", Name: "db", BlueprintID: "db"},
+	}})
+	find := func(app *entities.Entity, n string) *entities.Entity { return mustFind(t, m, app, n) }
+	group, web, db := find(app, "group"), find(app, "web"), find(other, "db")
+	group.AddMember(web)
+	group.AddMember(db)
+
+	resolve := func(on *entities.Entity, dsl string) (any, error) {
+		t.Helper()
+		a, err := m.AddAdjunct(on, entities.AdjunctSpec{Type: "counter", Config: map[string]any{"target": dsl}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.DestroyAdjunct(a)
+		return a.Resolve("target")
+	}
+	for _, c := range []struct {
+		on   *entities.Entity
+		dsl  string
+		want *entities.Entity
+	}{
+		{group, `$brooklyn:member("helper").entityId()`, find(app, "helper")}, // a child
+		{group, `$brooklyn:member("web").entityId()`, web},                    // a member
+		{group, `$brooklyn:member("cache").entityId()`, find(app, "cache")},   // below a member
+		{group, `$brooklyn:member("db").entityId()`, db},                      // a member in another application
+		{app, `$brooklyn:member("db").entityId()`, db},                        // a member of a descendant group
+		{app, `$brooklyn:component("member", "web").entityId()`, web},
+	} {
+		got, err := resolve(c.on, c.dsl)
+		if err != nil || got != c.want.ID() {
+			t.Errorf("%s on %s = %v, %v; want %s", c.dsl, c.on.Name(), got, err, c.want)
+		}
+	}
+	if got, err := resolve(group, `$brooklyn:descendant("web").entityId()`); err == nil || !strings.Contains(err.Error(), "no entity with id") {
+		t.Errorf("descendant() found a member: %v, %v", got, err)
+	}
+	group.RemoveMember(web)
+	if got, err := resolve(group, `$brooklyn:member("web").entityId()`); err == nil {
+		t.Errorf("member() found a former member: %v", got)
+	}
+}

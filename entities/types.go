@@ -65,9 +65,9 @@ type Type struct {
 	// starts its members); the lifecycle does not start them after it. Stop still stops
 	// every child.
 	StartsChildren bool
-	Config      []ConfigKey
-	Sensors     []SensorType
-	Effectors   []Effector // beyond start/stop/restart, which every startable type has
+	Config         []ConfigKey
+	Sensors        []SensorType
+	Effectors      []Effector // beyond start/stop/restart, which every startable type has
 
 	// Prefix, when set, lets "<Prefix><rest>" name this type, with rest as the value of
 	// config key PrefixKey: "docker:redis:7" is a docker-container with image redis:7.
