@@ -30,6 +30,11 @@ func TestRoundTripBrooklynShapes(t *testing.T) {
 		{"version.json", &VersionSummary{}},
 		{"error.json", &ApiError{}},
 		{"catalog_entities.json", &[]CatalogItemSummary{}},
+		{"policies.json", &[]PolicySummary{}},
+		{"policy_config.json", &[]PolicyConfigSummary{}},
+		{"adjuncts.json", &[]AdjunctSummary{}},
+		{"adjunct_detail.json", &AdjunctDetail{}},
+		{"catalog_policies.json", &[]CatalogPolicySummary{}},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {

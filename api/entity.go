@@ -95,15 +95,3 @@ type ParameterSummary struct {
 	DefaultValue   any    `json:"defaultValue"`
 	ShouldSanitize bool   `json:"shouldSanitize"`
 }
-
-// PolicySummary mirrors rest.domain.PolicySummary, an element of
-// GET .../entities/{entity}/policies (`br policy`). State is a Status: "RUNNING"
-// for a running policy, "STOPPED" for a suspended one.
-type PolicySummary struct {
-	ID            string            `json:"id"`
-	Name          string            `json:"name"`
-	CatalogItemID string            `json:"catalogItemId,omitempty"`
-	State         Status            `json:"state"`
-	Highlights    map[string]any    `json:"highlights,omitempty"`
-	Links         map[string]string `json:"links"`
-}

@@ -137,6 +137,28 @@ type brLocation struct {
 	Links  map[string]string `json:"links"`
 }
 
+// brPolicy is models.PolicySummary; brPolicyConfig is models.PolicyConfigList (note
+// its integer priority).
+type brPolicy struct {
+	CatalogItemID string            `json:"catalogItemId"`
+	Name          string            `json:"name"`
+	Links         map[string]string `json:"links"`
+	ID            string            `json:"id"`
+	State         string            `json:"state"`
+}
+
+type brPolicyConfig struct {
+	Name           string            `json:"name"`
+	Type           string            `json:"type"`
+	DefaultValue   any               `json:"defaultValue"`
+	Description    string            `json:"description"`
+	Reconfigurable bool              `json:"reconfigurable"`
+	Label          string            `json:"label"`
+	Priority       int64             `json:"priority"`
+	PossibleValues []any             `json:"possibleValues"`
+	Links          map[string]string `json:"links"`
+}
+
 // brClient sends requests as br's net package does.
 type brClient struct {
 	t    *testing.T
@@ -546,6 +568,72 @@ func TestBrooklynCompat(t *testing.T) {
 			wantCode(t, "config set "+s.typed, r, http.StatusOK, http.StatusNoContent)
 			if got := decode[string](t, "config somekey", br.get(base+"/somekey")); got != s.want {
 				t.Errorf("after set %s: somekey = %q, want %q", s.typed, got, s.want)
+			}
+		}
+	})
+
+	t.Run("policies", func(t *testing.T) {
+		base := "/v1/applications/compat/entities/proc/policies"
+		// Added as Brooklyn's UI and tests add one: ?type= and a JSON map of config.
+		r := br.postJSON(base+"?type=gantry.test.CountingPolicy", `{"threshold": "10"}`)
+		wantCode(t, "add policy", r, http.StatusOK)
+		added := decode[brPolicy](t, "add policy", r)
+		if added.ID == "" || added.State != "RUNNING" {
+			t.Fatalf("added policy: %s", r.body)
+		}
+		// br's own AddPolicy (not wired to a command yet) posts a form with policyType.
+		form := "policyType=test-counting-policy"
+		r = br.send(http.MethodPost, "/v1/applications/compat/entities/group/policies", strings.NewReader(form), map[string]string{
+			"Content-Type": "application/x-www-form-urlencoded", "Content-Length": strconv.Itoa(len(form)),
+		})
+		wantCode(t, "add policy as br's form", r, http.StatusOK)
+		formPolicy := decode[brPolicy](t, "add policy as br's form", r)
+
+		// `br app compat ent proc policy`: Id, Name, State.
+		list := decode[[]brPolicy](t, "policy", br.get(base))
+		if len(list) != 1 || list[0].ID != added.ID || list[0].Name != "test-counting-policy" || list[0].State != "RUNNING" ||
+			list[0].Links["self"] != "/v1/applications/"+appID+"/entities/"+ids["proc"]+"/policies/"+added.ID {
+			t.Errorf("br policy: %+v", list)
+		}
+		// `br app compat policy` asks for the application as its own entity.
+		wantArray(t, "app policies", br.get("/v1/applications/compat/entities/compat/policies"))
+
+		// `br app compat ent proc policy ID`: the config keys, then each key's value,
+		// printed raw; every listed key must answer 2xx.
+		for _, token := range []string{added.ID, "test-counting-policy"} {
+			cfg := decode[[]brPolicyConfig](t, "policy config", br.get(base+"/"+token+"/config"))
+			values := map[string]string{}
+			for _, k := range cfg {
+				r := br.get(base + "/" + token + "/config/" + k.Name)
+				wantCode(t, "config "+k.Name, r, http.StatusOK, http.StatusNoContent)
+				values[k.Name] = string(r.body)
+			}
+			if values["threshold"] != "10" || values["sensor"] != "test.trigger" || values["effector"] != "" || len(cfg) != 4 {
+				t.Errorf("br policy %s: %v", token, values)
+			}
+		}
+		// The status, as Brooklyn answers GET .../policies/{id}: a JSON Status.
+		if st := decode[string](t, "status", br.get(base+"/"+added.ID)); st != "RUNNING" {
+			t.Errorf("policy status %q", st)
+		}
+
+		// stop-policy, start-policy, destroy-policy: empty POSTs, 2xx, the body printed.
+		steps := []struct{ cmd, state string }{{"stop", "STOPPED"}, {"start", "RUNNING"}, {"stop", "STOPPED"}}
+		for _, s := range steps {
+			r := br.postEmpty(base + "/" + added.ID + "/" + s.cmd)
+			wantCode(t, s.cmd+"-policy", r, http.StatusOK, http.StatusNoContent)
+			if got := decode[[]brPolicy](t, "policy", br.get(base)); got[0].State != s.state {
+				t.Errorf("after %s-policy: %s, want %s", s.cmd, got[0].State, s.state)
+			}
+		}
+		wantError(t, "start-policy of an unknown policy", br.postEmpty(base+"/nosuch/start"), http.StatusNotFound)
+		wantError(t, "policy of an unknown policy", br.get(base+"/nosuch/config"), http.StatusNotFound)
+		wantError(t, "add an unknown type", br.postJSON(base+"?type=no.such.Policy", `{}`), http.StatusBadRequest)
+		for _, p := range []struct{ entity, id string }{{"proc", added.ID}, {"group", formPolicy.ID}} {
+			r := br.postEmpty("/v1/applications/compat/entities/" + p.entity + "/policies/" + p.id + "/destroy")
+			wantCode(t, "destroy-policy", r, http.StatusOK, http.StatusNoContent)
+			if got := wantArray(t, "policies after destroy", br.get("/v1/applications/compat/entities/"+p.entity+"/policies")); len(got) != 0 {
+				t.Errorf("%s: %d policies after destroy-policy", p.entity, len(got))
 			}
 		}
 	})

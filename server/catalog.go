@@ -37,10 +37,17 @@ func (s *Server) catalogRoutes(r chi.Router) {
 	r.Get("/types", s.catalogTypes)
 	r.Get("/types/{name}", s.catalogTypeVersions)
 	r.Get("/types/{name}/{version}", s.catalogType)
-	for _, kind := range []string{"entities", "applications", "policies", "locations"} {
+	for _, kind := range []string{"entities", "applications", "locations"} {
 		r.Get("/"+kind, s.listCatalogItems(kind))
 		r.Get("/"+kind+"/{name}", s.catalogItem(kind))
 		r.Get("/"+kind+"/{name}/{version}", s.catalogItem(kind))
+		r.Delete("/"+kind+"/{name}/{version}", s.deleteCatalogItem(kind))
+	}
+	// Policies and enrichers: the catalog's items and the registered kinds (adjuncts.go).
+	for _, kind := range []string{"policies", "enrichers"} {
+		r.Get("/"+kind, s.listCatalogAdjuncts(kind))
+		r.Get("/"+kind+"/{name}", s.catalogAdjunct(kind))
+		r.Get("/"+kind+"/{name}/{version}", s.catalogAdjunct(kind))
 		r.Delete("/"+kind+"/{name}/{version}", s.deleteCatalogItem(kind))
 	}
 }
@@ -288,6 +295,8 @@ func ofKind(it *catalog.Item, kind string) bool {
 		return it.ItemType == catalog.ApplicationItem || it.ItemType == catalog.TemplateItem
 	case "policies":
 		return it.ItemType == catalog.PolicyItem
+	case "enrichers":
+		return it.ItemType == catalog.EnricherItem
 	case "locations":
 		return it.ItemType == catalog.LocationItem
 	}
@@ -301,6 +310,8 @@ func kindPath(it *catalog.Item) string {
 		return "applications"
 	case catalog.PolicyItem:
 		return "policies"
+	case catalog.EnricherItem:
+		return "enrichers"
 	case catalog.LocationItem:
 		return "locations"
 	}

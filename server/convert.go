@@ -76,6 +76,12 @@ func entityDetail(e *entities.Entity, withSensors []string) api.EntityDetail {
 	if p := e.Parent(); p != nil {
 		d.ParentID = p.ID()
 	}
+	for _, g := range e.Groups() {
+		d.GroupIDs = append(d.GroupIDs, g.ID())
+	}
+	for _, m := range e.Members() {
+		d.Members = append(d.Members, api.MemberRef{ID: m.ID(), Name: m.Name()})
+	}
 	for _, s := range withSensors {
 		if v, ok := e.Attribute(s); ok {
 			if d.Sensors == nil {
@@ -270,6 +276,8 @@ func configJavaType(t string) string {
 		return "java.util.List"
 	case "map", "stringmap", "portmap":
 		return "java.util.Map"
+	case "spec":
+		return "org.apache.brooklyn.api.entity.EntitySpec"
 	}
 	return "java.lang.Object"
 }

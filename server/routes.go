@@ -66,7 +66,7 @@ func (s *Server) Handler() http.Handler {
 					r.Post("/config/{key}", s.withEntity(s.setConfig))
 					r.Get("/effectors", s.withEntity(s.effectors))
 					r.Post("/effectors/{name}", s.withEntity(s.invoke))
-					r.Get("/policies", s.withEntity(s.policies))
+					s.adjunctRoutes(r) // .../policies and .../adjuncts (adjuncts.go)
 				})
 			})
 		})
@@ -334,10 +334,6 @@ func (s *Server) tags(w http.ResponseWriter, r *http.Request, e *entities.Entity
 		tags = []any{}
 	}
 	writeJSON(w, http.StatusOK, tags)
-}
-
-func (s *Server) policies(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
-	writeJSON(w, http.StatusOK, []api.PolicySummary{})
 }
 
 // Activities.

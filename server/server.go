@@ -18,9 +18,12 @@ import (
 	"github.com/gantry-dev/gantry/locations/localhost"
 	"github.com/gantry-dev/gantry/store"
 
-	// The built-in kinds register themselves.
+	// The built-in kinds, policies and enrichers register themselves.
+	_ "github.com/gantry-dev/gantry/entities/cluster"
+	_ "github.com/gantry-dev/gantry/entities/proxy"
 	_ "github.com/gantry-dev/gantry/entities/software"
 	_ "github.com/gantry-dev/gantry/entities/stock"
+	_ "github.com/gantry-dev/gantry/policies"
 )
 
 // Version is the server's version, as /v1/server/version reports it.
