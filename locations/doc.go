@@ -14,6 +14,8 @@
 //   - FileCopier receives files (CopyLocalFile copies a local one).
 //   - ContainerHost creates, inspects, lists, stops and removes containers and
 //     watches their lifecycle events (Docker Engines).
+//   - ContainerStats reads what a container uses: CPU, memory, network
+//     (Docker Engines); CPUFraction and MemoryPercent turn readings into figures.
 //
 // For example:
 //

@@ -26,3 +26,20 @@ const (
 	ClusterFirst      = "cluster.first"       // id of the cluster's first member
 	HTTPPort          = "http.port"           // the port an entity serves HTTP on
 )
+
+// What a machine or container uses, with Brooklyn's names (MachineAttributes) where it
+// has them. Containers publish them from their engine's stats.
+const (
+	// MachineCPU is the CPU in use as a fraction of one CPU: 1 is one CPU busy all the
+	// time, more than 1 several (`docker stats` CPU % / 100).
+	MachineCPU = "machine.cpu"
+	// MachineMemoryUsed is the memory in use, in bytes, without reclaimable page cache.
+	MachineMemoryUsed = "machine.memory.used"
+	// MachineMemoryTotal is the memory available, in bytes: the limit, or the host's.
+	MachineMemoryTotal = "machine.memory.total"
+	// MachineMemoryPercent is MachineMemoryUsed as a percentage (0-100) of MachineMemoryTotal.
+	MachineMemoryPercent = "machine.memory.percent"
+	// MachineNetworkIn and MachineNetworkOut are the bytes received and sent since start.
+	MachineNetworkIn  = "machine.network.bytes.in"
+	MachineNetworkOut = "machine.network.bytes.out"
+)
