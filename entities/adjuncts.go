@@ -655,8 +655,9 @@ type adjunctRecord struct {
 func (a *Adjunct) record() adjunctRecord {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return adjunctRecord{ID: a.id, Type: a.kind.Name, Name: a.name, Config: a.config,
-		Memory: a.memory, Highlights: a.highlights, Running: a.running}
+	// Copies: the record is encoded after the lock is released, while Remember may write.
+	return adjunctRecord{ID: a.id, Type: a.kind.Name, Name: a.name, Config: maps.Clone(a.config),
+		Memory: maps.Clone(a.memory), Highlights: maps.Clone(a.highlights), Running: a.running}
 }
 
 // restoreAdjuncts makes the adjuncts of a loaded entity again, not started; an adjunct
