@@ -414,12 +414,16 @@ func (m *Management) Rebind(ctx context.Context) {
 	for _, e := range m.entities {
 		all = append(all, e)
 	}
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
+	// Every entity is marked before any hook runs: a hook may start work on other
+	// entities (a cluster starts again the members a restart caught starting).
 	for _, e := range all {
 		if exp := e.Expected(); exp == Starting || exp == Stopping {
 			e.SetProblem(problemRebind, fmt.Sprintf("the server restarted while the entity was %s; run start or stop again", exp))
 		}
+	}
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for _, e := range all {
 		if e.typ.Rebind == nil {
 			continue
 		}
@@ -441,6 +445,9 @@ func (m *Management) Rebind(ctx context.Context) {
 	}
 	debug.FreeOSMemory() // the decoding of the load is garbage now
 	if len(all) > 0 {
-		m.log.Info("rebound", "applications", len(m.apps), "entities", len(all), "tasks", len(m.tasks))
+		m.mu.RLock() // hooks and adjuncts may be starting tasks already
+		apps, tasks := len(m.apps), len(m.tasks)
+		m.mu.RUnlock()
+		m.log.Info("rebound", "applications", apps, "entities", len(all), "tasks", tasks)
 	}
 }
