@@ -4,7 +4,7 @@ BIN     := bin/gantry
 BIND    ?= 127.0.0.1:8081
 DATA    ?= .gantry
 
-.PHONY: build run test images docker sshd vet bench clean
+.PHONY: build run test images docker haproxy sshd vet bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gantry
@@ -24,7 +24,12 @@ docker:
 sshd:
 	./scripts/ensure-sshd.sh
 
-images: docker
+# Make sure Debian's haproxy is installed (as root on Debian: installs it and stops the
+# service it starts); gantry/haproxy is built from it.
+haproxy:
+	./scripts/ensure-haproxy.sh
+
+images: docker haproxy
 	./scripts/build-images.sh
 
 vet:

@@ -54,14 +54,14 @@ func init() {
 			{Name: "memory", Aliases: []string{"docker.memory"}, Type: "string", Description: "Memory limit: bytes, or with a unit such as 256m or 1g"},
 			{Name: "init", Type: "boolean", Default: true, Description: "Run an init process as PID 1, so that the command gets SIGTERM on stop and zombies are reaped"},
 			{Name: "stop.timeout", Type: "duration", Default: "10s", Description: "How long stop waits after SIGTERM before it kills the container"},
-		}, clockerKeys...),
-		Sensors: []entities.SensorType{
+		}, slices.Concat(clockerKeys, monitorKeys)...),
+		Sensors: append([]entities.SensorType{
 			{Name: sensors.ContainerID, Type: "java.lang.String", Description: "Docker container id"},
 			{Name: sensors.HostAddress, Type: "java.lang.String", Description: "The container's IP address"},
 			{Name: sensors.HostName, Type: "java.lang.String", Description: "The container's host name"},
 			{Name: sensors.MainURI, Type: "java.net.URI", Description: "URL of the container's HTTP port, when it has one"},
 			{Name: sensors.MappedPrefix + "<port>", Type: "java.lang.Integer", Description: "Host port a container port is published on"},
-		},
+		}, monitorSensors...),
 		Location: func(l locations.Location) error {
 			if _, ok := l.(locations.ContainerHost); !ok {
 				return fmt.Errorf("it is a %s location, not a Docker engine", l.Kind())
@@ -88,7 +88,11 @@ func containerID(e *entities.Entity) string {
 	return s
 }
 
-func start(ctx context.Context, e *entities.Entity) error {
+func start(ctx context.Context, e *entities.Entity) error { return startWith(ctx, e, nil) }
+
+// startWith starts the entity's container, creating it from Spec(e) when there is none,
+// changed by adjust when it is not nil (see Lifecycle).
+func startWith(ctx context.Context, e *entities.Entity, adjust func(*entities.Entity, *locations.ContainerSpec) error) error {
 	h, err := host(e)
 	if err != nil {
 		return err
@@ -112,6 +116,11 @@ func start(ctx context.Context, e *entities.Entity) error {
 	if err != nil {
 		return err
 	}
+	if adjust != nil {
+		if err := adjust(e, &spec); err != nil {
+			return err
+		}
+	}
 	if spec.Links, err = resolveLinks(ctx, e); err != nil {
 		return err
 	}
@@ -125,7 +134,9 @@ func start(ctx context.Context, e *entities.Entity) error {
 		return err
 	})
 	if err != nil {
-		return err
+		if c = adoptUnrecorded(ctx, h, e, spec.Name, err); c == nil { // adopt.go
+			return err
+		}
 	}
 	publish(e, c)
 	return nil
@@ -242,7 +253,8 @@ func toInt(v any) (int, error) {
 	return 0, fmt.Errorf("%v is not a number", v)
 }
 
-// publish sets the sensors that describe a running container and marks it up.
+// publish sets the sensors that describe a running container, marks it up and starts
+// its stats feed.
 func publish(e *entities.Entity, c *locations.Container) {
 	e.SetAttribute(sensors.ContainerID, c.ID)
 	e.SetAttribute(sensors.HostAddress, c.IP)
@@ -250,10 +262,19 @@ func publish(e *entities.Entity, c *locations.Container) {
 	for _, p := range slices.Sorted(maps.Keys(c.Ports)) {
 		e.SetAttribute(sensors.MappedPrefix+strconv.Itoa(p), c.Ports[p])
 	}
-	if uri := mainURI(c); uri != "" {
+	uri := mainURI(c)
+	configured, _ := e.Config(sensors.HTTPPort)
+	if p, ok := httpPort(configured, c.Ports); ok {
+		e.SetAttribute(sensors.HTTPPort, p)
+		if hp := c.Ports[p]; hp > 0 && configured != nil && configured != "" {
+			uri = fmt.Sprintf("http://127.0.0.1:%d/", hp) // the port said to serve HTTP comes first
+		}
+	}
+	if uri != "" {
 		e.SetAttribute(sensors.MainURI, uri)
 	}
 	markRunning(e, c)
+	startStats(e)
 }
 
 // mainURI is the address of the container's HTTP port as this machine reaches it: the

@@ -6,5 +6,8 @@
 // legacy links, once the linked containers run; initializers' commands run in the
 // container with docker exec.
 //
+// Other kinds whose entity is one container (the load balancer of entities/proxy) reuse
+// this lifecycle through Lifecycle, with their own changes to the container's spec.
+//
 // It imports entities, locations and sensors.
 package container

@@ -171,11 +171,24 @@ func ensureBusybox(cli *client.Client) (skip string, err error) {
 // in as ./busybox, into tag with the legacy builder, labelled SourceLabel=digest.
 // Nothing is pulled.
 func BuildImage(ctx context.Context, cli *client.Client, tag, dir, busyboxPath, digest string) error {
+	return BuildStagedImage(ctx, cli, tag, dir, "", busyboxPath, digest)
+}
+
+// BuildStagedImage is BuildImage with the files under staged (what the image's
+// prepare.sh wrote, see Prepare; none when staged is "") added to the context at
+// their relative paths.
+func BuildStagedImage(ctx context.Context, cli *client.Client, tag, dir, staged, busyboxPath, digest string) error {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	files, err := sourceFiles(dir)
 	if err != nil {
 		return err
+	}
+	var stagedFiles []string
+	if staged != "" {
+		if stagedFiles, err = sourceFiles(staged); err != nil {
+			return err
+		}
 	}
 	add := func(name, path string) error {
 		b, err := os.ReadFile(path)
@@ -195,6 +208,11 @@ func BuildImage(ctx context.Context, cli *client.Client, tag, dir, busyboxPath, 
 	}
 	for _, f := range files {
 		if err := add(f, filepath.Join(dir, filepath.FromSlash(f))); err != nil {
+			return fmt.Errorf("build context: %w", err)
+		}
+	}
+	for _, f := range stagedFiles {
+		if err := add(f, filepath.Join(staged, filepath.FromSlash(f))); err != nil {
 			return fmt.Errorf("build context: %w", err)
 		}
 	}
@@ -246,12 +264,27 @@ func BuildImage(ctx context.Context, cli *client.Client, tag, dir, busyboxPath, 
 // of their slash-separated relative paths, followed by busybox: the same
 // digest scripts/build-images.sh computes.
 func SourceDigest(dir, busyboxPath string) (string, error) {
+	return StagedDigest(dir, "", busyboxPath)
+}
+
+// StagedDigest is SourceDigest with the files under staged (see Prepare) between
+// those of dir and busybox, in byte order of their relative paths, as
+// scripts/build-images.sh digests an image with a prepare.sh. staged "" is none.
+func StagedDigest(dir, staged, busyboxPath string) (string, error) {
 	files, err := sourceFiles(dir)
 	if err != nil {
 		return "", err
 	}
+	paths := filesIn(dir, files)
+	if staged != "" {
+		more, err := sourceFiles(staged)
+		if err != nil {
+			return "", err
+		}
+		paths = append(paths, filesIn(staged, more)...)
+	}
 	h := sha256.New()
-	for _, p := range append(filesIn(dir, files), busyboxPath) {
+	for _, p := range append(paths, busyboxPath) {
 		f, err := os.Open(p)
 		if err != nil {
 			return "", err
