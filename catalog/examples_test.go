@@ -7,6 +7,10 @@ import (
 	"testing"
 
 	"github.com/gantry-dev/gantry/blueprints"
+	// The kinds, policies and enrichers the examples use.
+	_ "github.com/gantry-dev/gantry/entities/cluster"
+	_ "github.com/gantry-dev/gantry/entities/proxy"
+	_ "github.com/gantry-dev/gantry/policies"
 )
 
 // Every example in examples/ parses and resolves.

@@ -424,8 +424,13 @@ func (a *Adjunct) Every(period time.Duration, fn func(ctx context.Context)) {
 }
 
 // Invoke calls an effector of target as a new task (policies never change entities
-// directly) and records it as the adjunct's lastAction highlight.
+// directly) and records it as the adjunct's lastAction highlight. What the adjunct
+// remembered so far is written first: an action is never taken that a restart would
+// forget, and so take again.
 func (a *Adjunct) Invoke(target *Entity, effector string, params map[string]any) (*Task, error) {
+	if err := a.e.mgmt.Flush(a.Context()); err != nil {
+		return nil, fmt.Errorf("save the state of %s before %s: %w", a, effector, err)
+	}
 	t, err := a.e.mgmt.Invoke(a.Context(), target, effector, params)
 	if err != nil {
 		a.Highlight("lastAction", fmt.Sprintf("%s on %s failed: %v", effector, target.Name(), err), "")

@@ -27,6 +27,11 @@ func (m *Management) AddChild(ctx context.Context, parent *Entity, spec *Spec) (
 	m.mu.Unlock()
 	m.changed(parent)
 	m.created(built)
+	// Written before anything is made for it (a container named after it), so that a
+	// crash leaves nothing that no entity claims.
+	if err := m.Flush(ctx); err != nil {
+		return nil, fmt.Errorf("save %s: %w", child, err)
+	}
 	Logf(ctx, "created %s", child)
 	return child, nil
 }

@@ -134,6 +134,10 @@ func (m *Management) Deploy(ctx context.Context, spec *Spec, blueprint []byte) (
 	}
 	m.mu.Unlock()
 	m.created(built)
+	// Written before anything is made for it, as AddChild does.
+	if err := m.Flush(ctx); err != nil {
+		return nil, nil, fmt.Errorf("save the application: %w", err)
+	}
 	m.log.Info("application deployed", "app", app.id, "name", app.Name(), "entities", len(built))
 	task, err := m.Invoke(ctx, app, "start", nil)
 	return app, task, err

@@ -62,7 +62,7 @@ const (
 
 // RequestsInFlight is the sensor the autoscaler reads, by default, for the requests in
 // flight at a load balancer.
-const RequestsInFlight = "webapp.reqs.inFlight"
+const RequestsInFlight = sensors.RequestsInFlight
 
 var autoscalerKind = &entities.AdjunctKind{
 	Name:     AutoScalerType,

@@ -43,3 +43,11 @@ const (
 	MachineNetworkIn  = "machine.network.bytes.in"
 	MachineNetworkOut = "machine.network.bytes.out"
 )
+
+// Sensors of web servers and load balancers: Brooklyn's names where it has one.
+const (
+	RequestsTotal            = "webapp.reqs.total"          // requests received so far
+	RequestsPerSecond        = "webapp.reqs.perSec.last"    // request rate over the last period
+	RequestsPerSecondPerNode = "webapp.reqs.perSec.perNode" // the rate divided among a cluster's members
+	RequestsInFlight         = "webapp.reqs.inFlight"       // requests being served or queued
+)

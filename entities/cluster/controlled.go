@@ -42,6 +42,10 @@ func init() {
 		},
 		Sensors: append(groupSensors(),
 			entities.SensorType{Name: sensors.MainURI, Type: "java.net.URI", Description: "The load balancer's main.uri"},
+			entities.SensorType{Name: sensors.RequestsPerSecond, Type: "java.lang.Double", Description: "The load balancer's request rate"},
+			entities.SensorType{Name: sensors.RequestsInFlight, Type: "java.lang.Integer", Description: "The load balancer's requests in flight"},
+			entities.SensorType{Name: sensors.RequestsTotal, Type: "java.lang.Long", Description: "The load balancer's request count"},
+			entities.SensorType{Name: sensors.RequestsPerSecondPerNode, Type: "java.lang.Double", Description: "The request rate divided by the number of members: the metric to autoscale on"},
 			entities.SensorType{Name: SensorCluster, Type: "java.lang.String", Description: "Id of the cluster"},
 			entities.SensorType{Name: SensorController, Type: "java.lang.String", Description: "Id of the load balancer"},
 		),
@@ -179,26 +183,42 @@ func startControlled(ctx context.Context, e *entities.Entity) error {
 	return nil
 }
 
-// follow keeps e's members the cluster's, and its main.uri the load balancer's, until e
-// stops: a subscription to those two sensors only.
+// fromController are the load balancer's sensors the pair publishes as its own.
+var fromController = []string{sensors.MainURI, sensors.RequestsTotal, sensors.RequestsPerSecond, sensors.RequestsInFlight}
+
+// follow keeps e's members the cluster's, and the load balancer's main.uri and request
+// sensors e's own, until e stops; it also publishes the request rate per member
+// (webapp.reqs.perSec.perNode), the metric an autoscaler on the pair watches.
 func follow(e, c, lb *entities.Entity) {
 	m := e.Management()
+	perNode := func() {
+		rate, ok := lb.Attribute(sensors.RequestsPerSecond)
+		f, isNum := rate.(float64)
+		if !ok || !isNum {
+			return
+		}
+		e.SetAttribute(sensors.RequestsPerSecondPerNode, f/float64(max(len(c.Members()), 1)))
+	}
 	m.StartFeed(e, trackFeed, trackPeriod, func(ctx context.Context) {
 		cancel := m.Bus().Subscribe(func(ev sensors.Event) bool {
 			return (ev.Entity == c.ID() && ev.Sensor == sensors.GroupMembers) ||
-				(ev.Entity == lb.ID() && ev.Sensor == sensors.MainURI)
+				(ev.Entity == lb.ID() && slices.Contains(fromController, ev.Sensor))
 		}, func(ev sensors.Event) {
 			if ev.Entity == c.ID() {
 				mirror(e, c)
 			} else {
-				e.SetAttribute(sensors.MainURI, ev.Value)
+				e.SetAttribute(ev.Sensor, ev.Value)
 			}
+			perNode()
 		})
 		defer cancel()
 		mirror(e, c)
-		if v, ok := lb.Attribute(sensors.MainURI); ok {
-			e.SetAttribute(sensors.MainURI, v)
+		for _, s := range fromController {
+			if v, ok := lb.Attribute(s); ok {
+				e.SetAttribute(s, v)
+			}
 		}
+		perNode()
 		<-ctx.Done()
 	})
 }

@@ -38,11 +38,11 @@ const (
 	// across reloads. HAProxy's new worker counts from 0 at each reload and the old one's
 	// last counts are read as late as it answers: what it takes after that is missed,
 	// so under load the total runs a little short.
-	SensorReqsTotal = "webapp.reqs.total"
+	SensorReqsTotal = sensors.RequestsTotal
 	// SensorReqsPerSec is the request rate over the last stats period (Brooklyn's name).
-	SensorReqsPerSec = "webapp.reqs.perSec.last"
+	SensorReqsPerSec = sensors.RequestsPerSecond
 	// SensorReqsInFlight is the number of requests being served or queued for a member.
-	SensorReqsInFlight = "webapp.reqs.inflight"
+	SensorReqsInFlight = sensors.RequestsInFlight
 )
 
 // indicator keys this kind's not-up and problem entries.
