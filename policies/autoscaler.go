@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -517,10 +518,10 @@ func (r *autoscaler) note(s autoscalerSettings, last Sample, current int) {
 	hot := s.scale.MetricUpperBound > 0 && last.Value > s.scale.MetricUpperBound
 	cold := s.scale.MetricLowerBound > 0 && last.Value < s.scale.MetricLowerBound
 	if hot || cold {
-		r.hl.set(hlViolation, "Metric "+why)
+		r.hl.set(hlViolation, capitalize(why))
 		return
 	}
-	r.hl.set(hlConfirmation, "Metric "+why)
+	r.hl.set(hlConfirmation, capitalize(why))
 }
 
 func (r *autoscaler) resize(ctx context.Context, s autoscalerSettings, d Resize, now time.Time) {
@@ -543,4 +544,12 @@ func (r *autoscaler) resize(ctx context.Context, s autoscalerSettings, d Resize,
 		log.Warn("autoscaler resize failed", "pool", r.pool.ID(), "to", d.To, "err", err)
 		r.a.Highlight("lastFailure", fmt.Sprintf("Resize %d -> %d failed: %v", d.From, d.To, err), "")
 	}
+}
+
+// capitalize returns s with its first letter in upper case, for a highlight.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

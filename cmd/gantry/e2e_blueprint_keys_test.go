@@ -113,7 +113,7 @@ func TestClockerRedisExample(t *testing.T) {
 		blueprint = bytes.ReplaceAll(blueprint, []byte("6379"), []byte(strconv.Itoa(port)))
 	}
 	s := startServer(t, "")
-	removeOnCleanup(t, docker, s.id(ctx))
+	removeOnCleanup(t, docker, s)
 	app := deploy(t, ctx, s, blueprint)
 	if st, _ := s.c.Application(ctx, app); st.Status != api.StatusRunning {
 		t.Fatalf("application is %s", st.Status)

@@ -155,9 +155,12 @@ func containers(t *testing.T, docker *dockerclient.Client, serverID string) map[
 	return out
 }
 
-// removeOnCleanup removes whatever the server created, even when the test failed.
-func removeOnCleanup(t *testing.T, docker *dockerclient.Client, serverID string) {
+// removeOnCleanup removes whatever the server created, even when the test failed. The
+// server is killed first: its policies would otherwise replace what is being removed.
+func removeOnCleanup(t *testing.T, docker *dockerclient.Client, s *server) {
+	serverID := s.id(context.Background())
 	t.Cleanup(func() {
+		s.kill()
 		for _, c := range containers(t, docker, serverID) {
 			docker.ContainerRemove(context.Background(), c.ID, container.RemoveOptions{Force: true, RemoveVolumes: true})
 		}
@@ -175,7 +178,7 @@ func dockerServer(t *testing.T, timeout time.Duration) (context.Context, *server
 	t.Cleanup(cancel)
 	s := startServer(t, "")
 	serverID := s.id(ctx)
-	removeOnCleanup(t, docker, serverID)
+	removeOnCleanup(t, docker, s)
 	return ctx, s, docker, serverID
 }
 
@@ -385,7 +388,7 @@ func TestBadBlueprintsAreRejectedAndStartNothing(t *testing.T) {
 	ctx := context.Background()
 	s := startServer(t, "")
 	serverID := s.id(ctx)
-	removeOnCleanup(t, docker, serverID)
+	removeOnCleanup(t, docker, s)
 	cases := []struct{ name, yaml, want string }{
 		{"malformed", "services:\n- type: docker:gantry/busybox\n  env: {A: 1\n", "line 3, column 1: invalid yaml"},
 		{"unknown root key", "location: docker\nservice:\n- type: basic-entity\n", `line 2, column 1: service: unknown root key; did you mean "services"?`},
@@ -509,7 +512,7 @@ func TestOrphanContainersAreReportedAtStart(t *testing.T) {
 	ctx := context.Background()
 	s := startServer(t, "")
 	serverID := s.id(ctx)
-	removeOnCleanup(t, docker, serverID)
+	removeOnCleanup(t, docker, s)
 	s.kill()
 	// A container with this server's labels that no entity claims, as a crash between
 	// creating a container and recording it would leave.
