@@ -2,6 +2,7 @@ package entities
 
 import (
 	"context"
+
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gantry-dev/gantry/blueprints"
 
 	"github.com/gantry-dev/gantry/sensors"
 )
@@ -215,7 +218,7 @@ func (a *Adjunct) ConfigFloat(key string) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return toFloat(v)
+	return blueprints.AsNumber(v)
 }
 
 // ConfigInt returns an integer config value, or def when it is unset or not a number.
@@ -252,25 +255,8 @@ func (a *Adjunct) ConfigDuration(key string, def time.Duration) time.Duration {
 	return def
 }
 
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case float64:
-		return x, true
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		return f, err == nil
-	}
-	return 0, false
-}
-
-// toDuration reads "30s", "1m30s", Brooklyn's "30 seconds" is not accepted; a bare
-// number is milliseconds.
+// toDuration reads a Go duration ("30s", "1m30s"), or a number of milliseconds as
+// Brooklyn takes one.
 func toDuration(v any) (time.Duration, bool) {
 	if s, ok := v.(string); ok {
 		s = strings.TrimSpace(s)
@@ -278,7 +264,7 @@ func toDuration(v any) (time.Duration, bool) {
 			return d, true
 		}
 	}
-	if f, ok := toFloat(v); ok && f >= 0 {
+	if f, ok := blueprints.AsNumber(v); ok && f >= 0 {
 		return time.Duration(f * float64(time.Millisecond)), true
 	}
 	return 0, false
@@ -330,7 +316,7 @@ func (a *Adjunct) Memory(key string) (any, bool) {
 // MemoryTime returns a time remembered with Remember (as milliseconds), or the zero time.
 func (a *Adjunct) MemoryTime(key string) time.Time {
 	v, _ := a.Memory(key)
-	if f, ok := toFloat(v); ok && f > 0 {
+	if f, ok := blueprints.AsNumber(v); ok && f > 0 {
 		return time.UnixMilli(int64(f))
 	}
 	return time.Time{}
