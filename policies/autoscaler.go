@@ -313,7 +313,7 @@ func (r *autoscaler) wants(ev sensors.Event) bool {
 		return false
 	}
 	switch ev.Sensor {
-	case s.hot, s.cold, s.ok, s.sizeSensor, sensors.ServiceUp:
+	case s.hot, s.cold, s.ok, s.sizeSensor, sensors.ServiceUp, sensors.ClusterResizing:
 		return true
 	}
 	return false
@@ -479,6 +479,12 @@ func (r *autoscaler) decide(ctx context.Context, now time.Time) time.Time {
 
 	if !r.pool.IsUp() {
 		// As Brooklyn's isEntityUp: a pool that is not up (starting, failed) is not resized.
+		return time.Time{}
+	}
+	if v, _ := r.pool.Attribute(sensors.ClusterResizing); v == true {
+		// A resize the policy did not ask for runs (a person's, or the cluster finishing
+		// one a restart cut short): its size is not the pool's yet. The end of it is an
+		// event, which decides again.
 		return time.Time{}
 	}
 	var decisions []Resize

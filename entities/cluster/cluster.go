@@ -42,7 +42,7 @@ const (
 	SensorDesiredSize = "cluster.desired.size"
 	// SensorResizing is true while a resize runs; found true after a restart, it says
 	// that one was cut short.
-	SensorResizing = "cluster.resizing"
+	SensorResizing = sensors.ClusterResizing
 	// SensorReplacing is the id of the member a running replaceMember replaces.
 	SensorReplacing = "cluster.replacing"
 	// SensorNextMemberID is the cluster.member.id of the next member (Brooklyn's name).
