@@ -28,6 +28,14 @@ type ContainerSpec struct {
 	CPUShares int64
 	// MemoryBytes is the memory limit (0: unlimited).
 	MemoryBytes int64
+	// CPUs limits the CPU time the container may use, in CPUs (docker --cpus; 0: no
+	// limit). A location that places containers on hosts counts it against a host's CPUs.
+	CPUs float64
+	// Strategies are the container's own placement strategies, for a location that
+	// chooses a host for each container (a Docker cloud), as a blueprint writes
+	// docker.container.strategies: [{type: max-containers, max: 2}, {type: breadth-first}].
+	// They can only narrow the location's choice; a single engine ignores them.
+	Strategies []any
 	// Init runs a small init process as PID 1 that forwards signals and reaps
 	// zombies, so that a command that does not handle SIGTERM still stops promptly.
 	Init bool
@@ -35,6 +43,13 @@ type ContainerSpec struct {
 	// the linked container's ALIAS_PORT_* environment variables and an /etc/hosts
 	// entry for alias. Both must be on the engine's default bridge.
 	Links []string
+	// Network, when set, is the network the container is created on instead of the
+	// engine's default bridge: the name of a network a NetworkHost made. Other
+	// networks are joined after (NetworkHost.ConnectNetwork).
+	Network string
+	// NetworkAliases are names the container answers to on Network, resolvable by
+	// the other containers of that network.
+	NetworkAliases []string
 }
 
 // Container is what the engine says about a container.

@@ -13,9 +13,17 @@
 //     Executor in either kind of location, ReleaseFor gives a machine back.
 //   - FileCopier receives files (CopyLocalFile copies a local one).
 //   - ContainerHost creates, inspects, lists, stops and removes containers and
-//     watches their lifecycle events (Docker Engines).
+//     watches their lifecycle events (Docker Engines). A Docker cloud
+//     (entities/dockercloud) is a ContainerHost too: it chooses a host for each
+//     container it runs, by the placement strategies of the cloud, of the hosts and
+//     of the container's spec (ContainerSpec.Strategies, CPUs, MemoryBytes), and
+//     routes every later operation to the host holding the container.
 //   - ContainerStats reads what a container uses: CPU, memory, network
 //     (Docker Engines); CPUFraction and MemoryPercent turn readings into figures.
+//   - NetworkHost makes networks (with a subnet, labels) and attaches containers to
+//     them with aliases that the other containers of a network resolve (Docker
+//     Engines' user-defined networks); ContainerSpec.Network creates a container on
+//     one directly, off the default bridge. Package sdn drives it.
 //
 // For example:
 //

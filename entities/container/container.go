@@ -13,6 +13,7 @@ import (
 	"github.com/docker/go-units"
 
 	"github.com/gantry-dev/gantry/entities"
+	"github.com/gantry-dev/gantry/entities/network"
 	"github.com/gantry-dev/gantry/locations"
 	"github.com/gantry-dev/gantry/sensors"
 )
@@ -27,6 +28,10 @@ const (
 	LabelApp    = "dev.gantry.app"
 	LabelEntity = "dev.gantry.entity"
 )
+
+// KeyStrategies holds an entity's own placement strategies (Clocker's name), which a
+// Docker cloud merges with its own and its hosts'.
+const KeyStrategies = "docker.container.strategies"
 
 // indicator is the key of this kind's not-up and problem entries.
 const indicator = "container"
@@ -51,17 +56,19 @@ func init() {
 			{Name: "volumes", Aliases: []string{"docker.container.volumes"}, Type: "strings", Description: "Volumes, as docker -v: host:container[:ro] or container"},
 			{Name: "labels", Aliases: []string{"docker.container.labels"}, Type: "stringmap", Description: "Extra container labels"},
 			{Name: "cpuShares", Aliases: []string{"docker.cpuShares"}, Type: "integer", Description: "Relative CPU weight"},
-			{Name: "memory", Aliases: []string{"docker.memory"}, Type: "string", Description: "Memory limit: bytes, or with a unit such as 256m or 1g"},
+			{Name: "memory", Aliases: []string{"docker.memory"}, Type: "string", Description: "Memory limit: bytes, or with a unit such as 256m or 1g; a Docker cloud counts it against its hosts' memory (max-memory)"},
+			{Name: "cpus", Aliases: []string{"docker.cpus"}, Type: "number", Description: "CPUs the container may use (docker --cpus); a Docker cloud counts them against its hosts' CPUs (max-cpu)"},
+			{Name: KeyStrategies, Type: "list", Description: "Placement strategies of this container in a Docker cloud, narrowing the cloud's: [{type: max-containers, max: 2}, {type: breadth-first}]"},
 			{Name: "init", Type: "boolean", Default: true, Description: "Run an init process as PID 1, so that the command gets SIGTERM on stop and zombies are reaped"},
 			{Name: "stop.timeout", Type: "duration", Default: "10s", Description: "How long stop waits after SIGTERM before it kills the container"},
-		}, slices.Concat(clockerKeys, monitorKeys)...),
+		}, slices.Concat(clockerKeys, monitorKeys, network.ConfigKeys)...),
 		Sensors: append([]entities.SensorType{
 			{Name: sensors.ContainerID, Type: "java.lang.String", Description: "Docker container id"},
 			{Name: sensors.HostAddress, Type: "java.lang.String", Description: "The container's IP address"},
 			{Name: sensors.HostName, Type: "java.lang.String", Description: "The container's host name"},
 			{Name: sensors.MainURI, Type: "java.net.URI", Description: "URL of the container's HTTP port, when it has one"},
 			{Name: sensors.MappedPrefix + "<port>", Type: "java.lang.Integer", Description: "Host port a container port is published on"},
-		}, monitorSensors...),
+		}, slices.Concat(monitorSensors, network.Sensors)...),
 		Location: func(l locations.Location) error {
 			if _, ok := l.(locations.ContainerHost); !ok {
 				return fmt.Errorf("it is a %s location, not a Docker engine", l.Kind())
@@ -124,6 +131,10 @@ func startWith(ctx context.Context, e *entities.Entity, adjust func(*entities.En
 	if spec.Links, err = resolveLinks(ctx, e); err != nil {
 		return err
 	}
+	join, err := joinNetworks(ctx, e, &spec) // networks.go
+	if err != nil {
+		return err
+	}
 	var c *locations.Container
 	err = entities.Step(ctx, "Create and start container from "+spec.Image, func(ctx context.Context) error {
 		entities.Logf(ctx, "image %s, name %s, ports %v", spec.Image, spec.Name, spec.OpenPorts)
@@ -137,6 +148,9 @@ func startWith(ctx context.Context, e *entities.Entity, adjust func(*entities.En
 		if c = adoptUnrecorded(ctx, h, e, spec.Name, err); c == nil { // adopt.go
 			return err
 		}
+	}
+	if c, err = attachNetworks(ctx, h, e, join, c); err != nil {
+		return err
 	}
 	publish(e, c)
 	return nil
@@ -222,6 +236,20 @@ func Spec(e *entities.Entity) (locations.ContainerSpec, error) {
 		}
 		spec.MemoryBytes = n
 	}
+	if v, ok := e.Config("cpus"); ok && v != nil && v != "" {
+		f, err := toFloat(v)
+		if err != nil || f < 0 {
+			return spec, fmt.Errorf("cpus %v: want a number of CPUs such as 0.5: %w", v, entities.ErrInvalid)
+		}
+		spec.CPUs = f
+	}
+	switch v, _ := e.Config(KeyStrategies); x := v.(type) {
+	case nil:
+	case []any:
+		spec.Strategies = x
+	default:
+		spec.Strategies = []any{x}
+	}
 	if err := directPorts(e, &spec); err != nil {
 		return spec, err
 	}
@@ -241,6 +269,20 @@ func stringMap(e *entities.Entity, key string) map[string]string {
 	return out
 }
 
+func toFloat(v any) (float64, error) {
+	switch x := v.(type) {
+	case int:
+		return float64(x), nil
+	case int64:
+		return float64(x), nil
+	case float64:
+		return x, nil
+	case string:
+		return strconv.ParseFloat(strings.TrimSpace(x), 64)
+	}
+	return 0, fmt.Errorf("%v is not a number", v)
+}
+
 func toInt(v any) (int, error) {
 	switch x := v.(type) {
 	case int:
@@ -257,7 +299,7 @@ func toInt(v any) (int, error) {
 // its stats feed.
 func publish(e *entities.Entity, c *locations.Container) {
 	e.SetAttribute(sensors.ContainerID, c.ID)
-	e.SetAttribute(sensors.HostAddress, c.IP)
+	e.SetAttribute(sensors.HostAddress, address(e, c)) // networks.go
 	e.SetAttribute(sensors.HostName, c.Hostname)
 	for _, p := range slices.Sorted(maps.Keys(c.Ports)) {
 		e.SetAttribute(sensors.MappedPrefix+strconv.Itoa(p), c.Ports[p])
@@ -349,7 +391,7 @@ func destroy(ctx context.Context, e *entities.Entity) error {
 		}
 		entities.Logf(ctx, "removed container %s", short(id))
 		e.SetAttribute(sensors.ContainerID, nil)
-		return nil
+		return leaveNetworks(ctx, e, id) // networks.go
 	})
 }
 

@@ -9,5 +9,10 @@
 // Other kinds whose entity is one container (the load balancer of entities/proxy) reuse
 // this lifecycle through Lifecycle, with their own changes to the container's spec.
 //
-// It imports entities, locations and sensors.
+// With sdn.enable, a container joins virtual networks (networks.go, entities/network):
+// it is created on its first network (its application's, by default) instead of the
+// engine's default bridge, joins the networks of network.list, and is reached on the
+// first (host.address). Without it nothing changes.
+//
+// It imports entities, entities/network, locations and sensors.
 package container

@@ -33,7 +33,7 @@ func (e *Engine) RunContainer(ctx context.Context, spec locations.ContainerSpec)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", op, err)
 	}
-	created, err := e.cli.ContainerCreate(ctx, cfg, hc, nil, nil, spec.Name)
+	created, err := e.cli.ContainerCreate(ctx, cfg, hc, networkingConfig(spec, hc), nil, spec.Name)
 	if err != nil {
 		return nil, e.createError(ctx, op, spec.Image, err)
 	}

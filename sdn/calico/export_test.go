@@ -1,0 +1,5 @@
+package calico
+
+// IPAMConflicts is how many IPAM transactions p lost to a concurrent writer (and
+// retried).
+func IPAMConflicts(p *Provider) int64 { return p.ipam.conflicts.Load() }
