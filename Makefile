@@ -4,7 +4,7 @@ BIN     := bin/gantry
 BIND    ?= 127.0.0.1:8081
 DATA    ?= .gantry
 
-.PHONY: build run test images docker haproxy sshd vet bench clean
+.PHONY: build run test images docker haproxy sshd etcd engines engines-down vet bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gantry
@@ -29,15 +29,35 @@ sshd:
 haproxy:
 	./scripts/ensure-haproxy.sh
 
+# Make sure Debian's etcd server is installed (as root on Debian: installs etcd-server
+# without starting its service); the calico provider's tests start their own private
+# etcd on loopback ports.
+etcd:
+	./scripts/ensure-etcd.sh
+
 images: docker haproxy
 	./scripts/build-images.sh
+
+# Start N (default 3, at most 10) extra Docker Engines on this machine next to the main
+# one, each with its own socket, data root, bridge and address pool, for trying a Docker
+# cloud on one box and for the tests that need several engines (as root; running ones are
+# reused). Prints their endpoints, one a line, and nothing else on standard output; engine
+# 1 is over TCP with TLS: `tcp://127.0.0.1:23760 tls.ca=FILE tls.cert=FILE tls.key=FILE`.
+# `make engines-down` stops them and removes their containers, networks and data.
+N ?= 3
+engines:
+	@$(MAKE) -s --no-print-directory images >&2
+	@./scripts/engines.sh up $(N)
+
+engines-down:
+	@./scripts/engines.sh down
 
 vet:
 	$(GO) vet ./...
 
 # Every test, against the real Docker Engine. With CI=true a test whose engine is
 # missing fails instead of skipping.
-test: images sshd vet
+test: images sshd etcd vet
 	$(GO) test -count=1 -timeout 20m ./...
 
 bench: images
