@@ -24,6 +24,7 @@ import (
 	_ "github.com/gantry-dev/gantry/entities/software"
 	_ "github.com/gantry-dev/gantry/entities/stock"
 	_ "github.com/gantry-dev/gantry/policies"
+	_ "github.com/gantry-dev/gantry/sdn/calico"
 )
 
 // Version is the server's version, as /v1/server/version reports it.
