@@ -4,10 +4,15 @@
 # bench/results.json. Arguments are passed to the driver, e.g.:
 #
 #   bench/run.sh -n 50 -runs 3        # only N=50, three runs of each way
-#   bench/run.sh -skip-deploy         # only the 10,000-entity benchmarks
+#   bench/run.sh -skip-deploy -skip-breach -skip-placement   # only the 10,000-entity benchmarks
+#   bench/run.sh -skip-deploy -skip-scale -skip-placement    # only the breach benchmark
+#   bench/run.sh -skip-deploy -skip-scale -skip-breach   # only the placement benchmark
 #   bench/run.sh -from bench/results.json   # RESULTS.md again from the raw results
 #
-# A full run takes 10 to 12 minutes on 2 cores. It needs no registry: nothing is pulled.
+# Sections a run skips are carried over from the previous bench/results.json (-carry FILE,
+# '' for none), and RESULTS.md says which run each section comes from.
+#
+# A full run takes 11 to 13 minutes on 2 cores. It needs no registry: nothing is pulled.
 # Every container it creates carries the label dev.gantry.bench and is removed at the end,
 # also when it is interrupted.
 set -eu
