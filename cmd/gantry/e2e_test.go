@@ -247,15 +247,11 @@ func TestHelloLifecycleRebindAndDelete(t *testing.T) {
 	if byEntity[web.ID].ID != webID || byEntity[web.ID].Labels["dev.gantry.app"] != app {
 		t.Fatalf("container of web: %+v, sensor says %s", byEntity[web.ID], webID)
 	}
-	// main.uri serves the greeting from the container's env.
+	// main.uri serves the greeting from the container's env (once httpd, started by the
+	// container's command, listens: RUNNING says the container runs, not that its server
+	// is ready).
 	uri := sensor(t, ctx, s, app, "web", "main.uri").(string)
-	resp, err := http.Get(uri)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), "hello from gantry") {
+	if body := httpGet(t, uri); !strings.Contains(body, "hello from gantry") {
 		t.Fatalf("GET %s = %q", uri, body)
 	}
 	// The deploy's task tree tells the story, with each step's output.
