@@ -9,6 +9,7 @@ import (
 	"github.com/gantry-dev/gantry/blueprints"
 	// The kinds, policies and enrichers the examples use.
 	_ "github.com/gantry-dev/gantry/entities/cluster"
+	_ "github.com/gantry-dev/gantry/entities/dockercloud"
 	_ "github.com/gantry-dev/gantry/entities/proxy"
 	_ "github.com/gantry-dev/gantry/policies"
 )

@@ -51,6 +51,7 @@ type Management struct {
 
 	persist persister
 	feeds   feeds
+	watch   watchers // Watch (events.go)
 }
 
 // New loads what the store holds and starts writing changes behind. Call Rebind next,
@@ -270,6 +271,11 @@ func (m *Management) Tasks(e *Entity) []*Task {
 // Invoke calls an effector of e as a new top-level task and returns at once; the task's
 // Wait gives the outcome. Parameters are checked against the effector's declaration.
 func (m *Management) Invoke(ctx context.Context, e *Entity, effector string, params map[string]any) (*Task, error) {
+	return m.invoke(e, effector, params)
+}
+
+// invoke is Invoke, with tags added to the task before it starts.
+func (m *Management) invoke(e *Entity, effector string, params map[string]any, tags ...string) (*Task, error) {
 	eff, ok := e.typ.Effector(effector)
 	if !ok {
 		return nil, fmt.Errorf("entity %s has no effector %q: %w", e.id, effector, ErrNotFound)
@@ -279,7 +285,9 @@ func (m *Management) Invoke(ctx context.Context, e *Entity, effector string, par
 		return nil, err
 	}
 	t := m.newTask(nil, "Invoking effector "+eff.Name, eff.Description, e.id, e.Name(), e.app.id)
-	t.tags = []string{"EFFECTOR", "effector:" + eff.Name}
+	t.mu.Lock() // the writer may be reading it already
+	t.tags = append([]string{"EFFECTOR", "effector:" + eff.Name}, tags...)
+	t.mu.Unlock()
 	t.start()
 	go func() {
 		res, err := eff.Run(context.WithValue(m.ctx, taskKey{}, t), e, params)
@@ -315,6 +323,7 @@ func (m *Management) newTask(parent *Task, name, description, entityID, entityNa
 		entityID: entityID, entityName: entityName, appID: appID,
 		state: TaskQueued, submitted: time.Now(), done: make(chan struct{}),
 	}
+	t.wireStreams()
 	var evicted []*Task
 	m.mu.Lock()
 	m.tasks[t.id] = t
@@ -356,7 +365,9 @@ func (m *Management) Unmanage(ctx context.Context, app *Entity) (*Task, error) {
 		return nil, fmt.Errorf("%s is not an application: %w", app.id, ErrInvalid)
 	}
 	t := m.newTask(nil, "Stopping and unmanaging "+app.Name(), "stop the application and release everything it holds", app.id, app.Name(), app.id)
+	t.mu.Lock()
 	t.tags = []string{"EFFECTOR", "effector:stop"}
+	t.mu.Unlock()
 	t.start()
 	go func() {
 		err := m.unmanage(context.WithValue(m.ctx, taskKey{}, t), app)
@@ -414,6 +425,9 @@ func (m *Management) forget(all []*Entity) {
 		}
 		e.leaveGroups()
 		e.SetExpected(Destroyed)
+	}
+	for i := len(all) - 1; i >= 0; i-- { // children before parents
+		m.emit(Change{Kind: EntityRemoved, Entity: all[i]})
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

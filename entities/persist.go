@@ -408,7 +408,8 @@ func (m *Management) restoreTasks(recs []*taskRecord) {
 
 // Rebind re-adopts what each entity had. Entities caught mid-start or mid-stop by the
 // restart are marked on fire, as Brooklyn does; kinds with a Rebind hook check their
-// resources (in parallel, bounded).
+// resources (in parallel, bounded), those that provide locations (Type.ProvidesLocations)
+// before the others.
 func (m *Management) Rebind(ctx context.Context) {
 	all := make([]*Entity, 0, len(m.entities))
 	for _, e := range m.entities {
@@ -421,23 +422,19 @@ func (m *Management) Rebind(ctx context.Context) {
 			e.SetProblem(problemRebind, fmt.Sprintf("the server restarted while the entity was %s; run start or stop again", exp))
 		}
 	}
-	sem := make(chan struct{}, 16)
-	var wg sync.WaitGroup
+	// Kinds that make locations again go first: the others' hooks use those locations.
+	var first, rest []*Entity
 	for _, e := range all {
-		if e.typ.Rebind == nil {
-			continue
+		switch {
+		case e.typ.Rebind == nil:
+		case e.typ.ProvidesLocations:
+			first = append(first, e)
+		default:
+			rest = append(rest, e)
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := e.typ.Rebind(ctx, e); err != nil {
-				m.log.Warn("rebind", "entity", e.id, "err", err)
-				e.SetProblem(problemRebind, err.Error())
-			}
-		}()
 	}
-	wg.Wait()
+	m.rebindHooks(ctx, first)
+	m.rebindHooks(ctx, rest)
 	// Policies and enrichers resume once every kind has re-adopted what it had, so that
 	// they see the world as it is.
 	for _, e := range all {
@@ -450,4 +447,22 @@ func (m *Management) Rebind(ctx context.Context) {
 		m.mu.RUnlock()
 		m.log.Info("rebound", "applications", apps, "entities", len(all), "tasks", tasks)
 	}
+}
+
+// rebindHooks runs the Rebind hooks of es in parallel, bounded, and waits for them.
+func (m *Management) rebindHooks(ctx context.Context, es []*Entity) {
+	sem := make(chan struct{}, 16)
+	var wg sync.WaitGroup
+	for _, e := range es {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := e.typ.Rebind(ctx, e); err != nil {
+				m.log.Warn("rebind", "entity", e.id, "err", err)
+				e.SetProblem(problemRebind, err.Error())
+			}
+		}()
+	}
+	wg.Wait()
 }

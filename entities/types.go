@@ -24,6 +24,10 @@ type ConfigKey struct {
 	Label       string `json:"label,omitempty"`
 	Pinned      bool   `json:"pinned,omitempty"`
 	Constraints []any  `json:"constraints,omitempty"`
+	// Secret says that values of the key are never shown: the REST API, the event
+	// stream and the logs mask them, as they do keys whose names look secret
+	// (server.IsSecretKey).
+	Secret bool `json:"secret,omitempty"`
 }
 
 // SensorType declares a sensor a type publishes.
@@ -86,6 +90,11 @@ type Type struct {
 	Restart func(ctx context.Context, e *Entity) error
 	Rebind  func(ctx context.Context, e *Entity) error
 	Destroy func(ctx context.Context, e *Entity) error
+	// ProvidesLocations says that the kind's Rebind makes again locations other entities
+	// run on (a Docker infrastructure registers its cloud, its hosts their engines):
+	// Management.Rebind runs the hooks of such entities first, and the others' once they
+	// all returned.
+	ProvidesLocations bool
 	// Exec, when set, runs a command where the entity runs (its machine, its
 	// container), with the kind's environment and directory; command sensors and
 	// effectors of brooklyn.initializers use it.

@@ -2,7 +2,10 @@ package docker
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -17,9 +20,11 @@ import (
 type Options struct {
 	// Endpoint is the engine's address: tcp://host:port or unix:///path.
 	Endpoint string
-	// TLSCert and TLSKey are the client's certificate and key (PEM files),
-	// TLSCA the CA that signed the engine's certificate; all three are needed
-	// for TLS, as `docker --tlsverify` needs them.
+	// TLSCert and TLSKey are the client's certificate and key, TLSCA the CA
+	// that signed the engine's certificate: each a PEM file, or the PEM text
+	// itself (what a server keeps in its store rather than in files). All
+	// three are needed for TLS, as `docker --tlsverify` needs them; the
+	// engine's certificate is verified against TLSCA only.
 	TLSCert, TLSKey, TLSCA string
 }
 
@@ -30,9 +35,9 @@ func (o Options) TLS() bool { return o.TLSCert != "" || o.TLSKey != "" || o.TLSC
 // spec "docker:<endpoint>" or "docker" with config
 //
 //	endpoint   tcp://host:port or unix:///path (alias: host)
-//	tls.cert   client certificate file
-//	tls.key    client key file
-//	tls.ca     CA certificate file
+//	tls.cert   client certificate: a PEM file, or the PEM text
+//	tls.key    client key: a PEM file, or the PEM text
+//	tls.ca     CA certificate: a PEM file, or the PEM text
 //	tls.certPath  a directory holding cert.pem, key.pem and ca.pem, as DOCKER_CERT_PATH
 //
 // It only checks the syntax (errors wrap locations.ErrInvalid and say how to
@@ -121,21 +126,21 @@ func ParseOptions(def locations.Definition) (Options, error) {
 }
 
 // Dial connects to the engine of o and checks that it answers (see New); the
-// environment's DOCKER_* settings are not used. Missing certificate files are
-// an error wrapping locations.ErrInvalid.
+// environment's DOCKER_* settings are not used. Missing certificate files, or
+// PEM that does not parse, are an error wrapping locations.ErrInvalid.
 func Dial(ctx context.Context, id string, o Options) (*Engine, error) {
 	if id == "" {
 		return nil, fmt.Errorf("docker engine: empty id: %w", locations.ErrInvalid)
 	}
-	opts := []client.Opt{client.WithHost(o.Endpoint)}
+	var opts []client.Opt
 	if o.TLS() {
-		for _, f := range []string{o.TLSCert, o.TLSKey, o.TLSCA} {
-			if _, err := os.Stat(f); err != nil {
-				return nil, fmt.Errorf("docker engine %s: TLS file: %v: %w", id, err, locations.ErrInvalid)
-			}
+		cfg, err := o.tlsConfig()
+		if err != nil {
+			return nil, fmt.Errorf("docker engine %s: %w", id, err)
 		}
-		opts = append(opts, client.WithTLSClientConfig(o.TLSCA, o.TLSCert, o.TLSKey))
+		opts = append(opts, client.WithHTTPClient(&http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}))
 	}
+	opts = append(opts, client.WithHost(o.Endpoint))
 	return connect(ctx, id, o.Endpoint, opts)
 }
 
@@ -175,4 +180,45 @@ func sortedConfigKeys(m map[string]any) []string {
 
 func optionsInvalid(format string, args ...any) error {
 	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), locations.ErrInvalid)
+}
+
+// isPEM says whether a TLS option holds PEM text rather than a file name.
+func isPEM(s string) bool { return strings.Contains(s, "-----BEGIN ") }
+
+// pemOf reads a TLS option: the PEM text itself, or the file it names.
+func pemOf(what, v string) ([]byte, error) {
+	if isPEM(v) {
+		return []byte(v), nil
+	}
+	b, err := os.ReadFile(v)
+	if err != nil {
+		return nil, fmt.Errorf("TLS %s: %v: %w", what, err, locations.ErrInvalid)
+	}
+	return b, nil
+}
+
+// tlsConfig is the client TLS config of o: its certificate and key, and the engine's
+// certificate verified against o's CA only.
+func (o Options) tlsConfig() (*tls.Config, error) {
+	ca, err := pemOf("CA (tls.ca)", o.TLSCA)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := pemOf("certificate (tls.cert)", o.TLSCert)
+	if err != nil {
+		return nil, err
+	}
+	key, err := pemOf("key (tls.key)", o.TLSKey)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("TLS CA (tls.ca): no PEM certificate in it: %w", locations.ErrInvalid)
+	}
+	pair, err := tls.X509KeyPair(cert, key)
+	if err != nil {
+		return nil, fmt.Errorf("TLS certificate and key (tls.cert, tls.key): %v: %w", err, locations.ErrInvalid)
+	}
+	return &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
 }

@@ -177,6 +177,24 @@ func TestProviderTLS(t *testing.T) {
 	if _, err := r.Resolve("docker:"+endpoint, nil); !errors.Is(err, locations.ErrUnavailable) {
 		t.Fatalf("without TLS: %v", err)
 	}
+	// The PEM text itself, as a server keeps it in its store, rather than files.
+	pemCfg := map[string]any{"endpoint": endpoint}
+	for _, k := range []string{"tls.cert", "tls.key", "tls.ca"} {
+		b, err := os.ReadFile(cfg[k].(string))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pemCfg[k] = string(b)
+	}
+	before := pinged.Load()
+	if _, err := r.Resolve("docker", pemCfg); err != nil || pinged.Load() != before+1 {
+		t.Fatalf("PEM text: %v (pinged %d)", err, pinged.Load()-before)
+	}
+	// PEM that does not parse is a config error naming the key.
+	pemCfg["tls.ca"] = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n"
+	if _, err := r.Resolve("docker", pemCfg); !errors.Is(err, locations.ErrInvalid) || !strings.Contains(err.Error(), "tls.ca") {
+		t.Fatalf("bad PEM: %v", err)
+	}
 	// Missing certificate files are a config error.
 	cfg["tls.cert"] = filepath.Join(dir, "missing.pem")
 	if _, err := r.Resolve("docker", cfg); !errors.Is(err, locations.ErrInvalid) || !strings.Contains(err.Error(), "missing.pem") {

@@ -29,6 +29,9 @@ func createConfig(spec locations.ContainerSpec) (*container.Config, *container.H
 	if spec.MemoryBytes < 0 {
 		return nil, nil, invalid("negative memory %d", spec.MemoryBytes)
 	}
+	if spec.CPUs < 0 {
+		return nil, nil, invalid("negative CPUs %g", spec.CPUs)
+	}
 
 	cfg := &container.Config{
 		Image:  spec.Image,
@@ -45,7 +48,7 @@ func createConfig(spec locations.ContainerSpec) (*container.Config, *container.H
 	}
 
 	hc := &container.HostConfig{
-		Resources: container.Resources{CPUShares: spec.CPUShares, Memory: spec.MemoryBytes},
+		Resources: container.Resources{CPUShares: spec.CPUShares, Memory: spec.MemoryBytes, NanoCPUs: int64(spec.CPUs * 1e9)},
 	}
 	if spec.Init {
 		hc.Init = &spec.Init
