@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,13 +41,7 @@ type Config struct {
 	// LocationsFile defines named locations (YAML, or Brooklyn's
 	// brooklyn.location.named.* properties); see locations.ParseNamedLocations.
 	LocationsFile string
-	// UsersFile, when set, is the users file (users.go): every request to /v1 must
-	// then carry a user's credentials, and the user's role must allow it (auth.go).
-	// Without it the server only listens on loopback.
-	UsersFile string
-	// TLSCert and TLSKey, when set, are PEM files: the server then serves HTTPS.
-	TLSCert, TLSKey string
-	Logger          *slog.Logger
+	Logger        *slog.Logger
 }
 
 // Server is a running Gantry: its store, locations, Management and HTTP API.
@@ -62,8 +55,6 @@ type Server struct {
 	started time.Time
 	engines []*docker.Engine
 	locx    *locationState // locations made from specs (locations.go)
-	users   *userStore     // nil: no users file, nothing checked (auth.go)
-	events  *eventHub      // GET /v1/events (events.go)
 
 	watchCancel context.CancelFunc
 	watchers    sync.WaitGroup
@@ -75,27 +66,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	// Secrets never reach the logs (secrets.go).
-	cfg.Logger = slog.New(MaskSecrets(cfg.Logger.Handler()))
 	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), locs: locations.NewRegistry()}
-	if err := checkBind(cfg.Bind, cfg.UsersFile != ""); err != nil {
-		return nil, err
-	}
-	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
-		return nil, errors.New("TLS needs both a certificate and its key (--tls-cert and --tls-key)")
-	}
-	if cfg.TLSCert != "" {
-		if _, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
-			return nil, fmt.Errorf("TLS certificate and key: %w", err)
-		}
-	}
-	if cfg.UsersFile != "" {
-		users, err := openUsers(cfg.UsersFile, s.log)
-		if err != nil {
-			return nil, err
-		}
-		s.users = users
-	}
 	st, err := store.OpenBolt(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -129,7 +100,6 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
-	s.events = newEventHub(s.mgmt, eventRingSize)
 	wctx, cancel := context.WithCancel(context.Background())
 	s.watchCancel = cancel
 	s.watchLocations(wctx)
@@ -172,25 +142,11 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) er
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Bind, err)
 	}
-	if err := checkExposure(ln.Addr(), s.users != nil); err != nil {
-		ln.Close()
-		return err
-	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn)}
-	srv.RegisterOnShutdown(s.events.endStreams) // event streams never end by themselves
-	scheme := "http"
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
-	if s.cfg.TLSCert != "" {
-		scheme = "https"
-		go func() { errc <- srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey) }()
-	} else {
-		go func() { errc <- srv.Serve(ln) }()
-		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
-			s.log.Warn("serving without TLS on a network address: passwords and tokens cross the network in clear; use --tls-cert and --tls-key", "addr", ln.Addr().String())
-		}
-	}
-	s.log.Info("gantry server listening", "addr", scheme+"://"+ln.Addr().String(), "data", s.cfg.DataDir,
-		"server", s.mgmt.ServerID(), "applications", len(s.mgmt.Applications()), "users", s.cfg.UsersFile != "")
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("gantry server listening", "addr", "http://"+ln.Addr().String(), "data", s.cfg.DataDir,
+		"server", s.mgmt.ServerID(), "applications", len(s.mgmt.Applications()))
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -206,7 +162,6 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) er
 
 // Close stops watching, writes every pending change and closes the store.
 func (s *Server) Close() error {
-	s.events.close()
 	s.watchCancel()
 	s.watchers.Wait()
 	err := s.mgmt.Close()
