@@ -2,8 +2,6 @@ package testenv
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -136,30 +134,12 @@ func (e *Etcd) start() error {
 		cmd.Env = append(cmd.Env, "ETCD_UNSUPPORTED_ARCH="+runtime.GOARCH)
 	}
 	cmd.Stdout, cmd.Stderr = e.log, e.log
-	cmd.WaitDelay = 2 * time.Second
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	proc, exited, err := startDaemon("etcd", cmd, 20*time.Second, 50*time.Millisecond, func() bool { return etcdHealthy(e.Endpoint) })
+	if err != nil {
 		return err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if etcdHealthy(e.Endpoint) {
-			e.proc, e.exited = cmd.Process, exited
-			return nil
-		}
-		select {
-		case err := <-exited:
-			return fmt.Errorf("etcd exited: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			<-exited
-			return errors.New("etcd does not answer its health check within 20s")
-		}
-	}
+	e.proc, e.exited = proc, exited
+	return nil
 }
 
 // etcdHealthy reports whether the etcd at endpoint answers /health with

@@ -307,32 +307,12 @@ func (s *SSHD) start() error {
 		cmd = exec.Command(s.path, "-D", "-e", "-f", cfg)
 	}
 	cmd.Stdout, cmd.Stderr = s.log, s.log
-	// Session processes of sshd (in sessions of their own) inherit its log pipe and may
-	// outlive it: do not wait for them to close it once sshd itself has exited.
-	cmd.WaitDelay = 2 * time.Second
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	proc, exited, err := startDaemon("sshd", cmd, 10*time.Second, 20*time.Millisecond, func() bool { return banner(s.Addr) })
+	if err != nil {
 		return err
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if banner(s.Addr) {
-			s.proc, s.exited = cmd.Process, exited
-			return nil
-		}
-		select {
-		case err := <-exited:
-			return fmt.Errorf("sshd exited: %v", err)
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			<-exited
-			return errors.New("sshd does not answer within 10s")
-		}
-	}
+	s.proc, s.exited = proc, exited
+	return nil
 }
 
 // banner reports whether an SSH server answers at addr.
