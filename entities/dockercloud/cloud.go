@@ -97,7 +97,7 @@ func (c *Cloud) Spec() string { return c.id }
 func (c *Cloud) Config() map[string]any {
 	var eps []any
 	for _, h := range hostsOf(c.infra) {
-		eps = append(eps, h.ConfigString(KeyEndpoint))
+		eps = append(eps, endpointOf(h))
 	}
 	c.mu.Lock()
 	var chain []any
@@ -257,7 +257,7 @@ func hostName(h *entities.Entity, id string) string {
 	if h == nil {
 		return "host " + id
 	}
-	return h.Name() + " (" + h.ConfigString(KeyEndpoint) + ")"
+	return h.Name() + " (" + endpointOf(h) + ")"
 }
 
 // place chooses a host for req and reserves a slot on it. It waits for a host when none

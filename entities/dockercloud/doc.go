@@ -1,8 +1,19 @@
 // Package dockercloud is Clocker's Docker cloud: a docker-infrastructure entity that
 // manages docker-host entities (Docker Engines reached at an endpoint: a unix socket, or
-// tcp:// with TLS client certificates verified against a CA) and registers a location,
-// docker-cloud:<name> (also named:<name>), that blueprints deploy containers into like
-// any other Docker location.
+// tcp:// with TLS client certificates verified against a CA; or engines Gantry installs
+// on machines of another location) and registers a location, docker-cloud:<name> (also
+// named:<name>), that blueprints deploy containers into like any other Docker location.
+//
+// Hosts on machines (provision.go, scripts.go, certs.go, machines.go): a docker-host
+// without an endpoint takes a machine of its location (a byon pool's, or localhost) from
+// a docker.hosts entry with a location, or from docker.host.spec when docker.hosts.pool
+// is empty (its location's free machines are then what headroom may add); Gantry
+// installs the Docker Engine there when it is missing, makes the TLS certificates (a CA
+// and a client certificate per infrastructure, a server certificate per host, kept in
+// the store as sensors, the private keys under names the server never shows), puts them
+// in a root-only directory on the machine, runs dockerd with --tlsverify on a TCP port as
+// a service, and reaches it like any endpoint. Stop stops it; removal deletes what Gantry
+// put on the machine and gives the machine back; rebind starts nothing that answers.
 //
 // The location (Cloud) is a locations.ContainerHost that chooses a host for each
 // container it runs, with the placement chain of package locations/placement: the

@@ -13,7 +13,10 @@ import (
 )
 
 // endpoint is one entry of docker.hosts or docker.hosts.pool: where an engine answers,
-// and the config its host gets.
+// and the config its host gets. An entry with a location instead (a host Gantry makes on
+// a machine there) has Endpoint "location:<location spec>", and a free machine of
+// docker.host.spec's location "machine:<location id>" (machines.go): what identifies
+// it among the entries and in docker.hosts.pool.failed.
 type endpoint struct {
 	Endpoint string
 	Name     string
@@ -32,7 +35,21 @@ var entryKeys = map[string]string{
 	"tls.ca": KeyTLSCA, KeyTLSCA: KeyTLSCA,
 	"tls.cert": KeyTLSCert, KeyTLSCert: KeyTLSCert,
 	"tls.key": KeyTLSKey, KeyTLSKey: KeyTLSKey,
+	// A host Gantry makes on a machine of a location (provision.go).
+	"location": KeyHostLocation, KeyHostLocation: KeyHostLocation,
+	"port": KeyHostPort, KeyHostPort: KeyHostPort,
+	"address": KeyHostAddress, KeyHostAddress: KeyHostAddress,
+	"listen": KeyHostListen, KeyHostListen: KeyHostListen,
+	"isolated": KeyHostIsolated, KeyHostIsolated: KeyHostIsolated,
+	"install": KeyHostInstall, KeyHostInstall: KeyHostInstall,
+	KeyHostBridgeCIDR: KeyHostBridgeCIDR, KeyHostAddressPool: KeyHostAddressPool, KeyHostStartTimeout: KeyHostStartTimeout,
 }
+
+// machineKeys are the entry keys that only a host made on a machine takes.
+var machineKeys = []string{KeyHostPort, KeyHostAddress, KeyHostListen, KeyHostIsolated, KeyHostInstall, KeyHostBridgeCIDR, KeyHostAddressPool, KeyHostStartTimeout}
+
+// locationPrefix starts the Endpoint of an entry with a location.
+const locationPrefix = "location:"
 
 // parseEndpoints reads docker.hosts or docker.hosts.pool: a list of endpoints (strings
 // or maps), a single one, or a comma-separated string.
@@ -64,7 +81,8 @@ func parseEndpoints(key string, v any, pool bool) ([]endpoint, error) {
 			for _, k := range slices.Sorted(maps.Keys(x)) {
 				target, known := entryKeys[k]
 				if !known {
-					return nil, fmt.Errorf("%s[%d]: unknown key %q (known: endpoint, name, labels, strategies, tls.ca, tls.cert, tls.key): %w", key, i, k, entities.ErrInvalid)
+					return nil, fmt.Errorf("%s[%d]: unknown key %q (known: endpoint, name, labels, strategies, tls.ca, tls.cert, tls.key; "+
+						"or location, port, address, listen, isolated, install for a host made on a machine): %w", key, i, k, entities.ErrInvalid)
 				}
 				switch {
 				case k == "name":
@@ -78,13 +96,32 @@ func parseEndpoints(key string, v any, pool bool) ([]endpoint, error) {
 		default:
 			return nil, fmt.Errorf("%s[%d]: want an endpoint string or a map with endpoint, not %T: %w", key, i, it, entities.ErrInvalid)
 		}
-		if err := checkEndpoint(ep.Endpoint); err != nil {
-			return nil, fmt.Errorf("%s[%d]: %w", key, i, err)
-		}
 		if s, ok := ep.Config[KeyStrategies]; ok {
 			if _, err := placement.ParseStrategies(s); err != nil {
 				return nil, fmt.Errorf("%s[%d]: %w", key, i, err)
 			}
+		}
+		if v, ok := ep.Config[KeyHostLocation]; ok {
+			loc, _ := v.(string)
+			loc = strings.TrimSpace(loc)
+			switch {
+			case loc == "":
+				return nil, fmt.Errorf("%s[%d]: location: want a location spec such as byon:(hosts=\"root@10.0.0.5\") or localhost, not %v: %w", key, i, v, entities.ErrInvalid)
+			case ep.Endpoint != "":
+				return nil, fmt.Errorf("%s[%d]: give endpoint (an engine that runs) or location (a machine to install one on), not both: %w", key, i, entities.ErrInvalid)
+			}
+			ep.Config[KeyHostLocation] = loc
+			ep.Endpoint = locationPrefix + loc
+			out = append(out, ep)
+			continue
+		}
+		for _, k := range machineKeys {
+			if _, ok := ep.Config[k]; ok {
+				return nil, fmt.Errorf("%s[%d]: %s is for a host made on a machine (an entry with location), not for an endpoint: %w", key, i, k, entities.ErrInvalid)
+			}
+		}
+		if err := checkEndpoint(ep.Endpoint); err != nil {
+			return nil, fmt.Errorf("%s[%d]: %w", key, i, err)
 		}
 		ep.Config[KeyEndpoint] = ep.Endpoint
 		out = append(out, ep)
@@ -160,32 +197,55 @@ func setPoolFailure(e *entities.Entity, ep string, f *poolFailure) {
 }
 
 // freeEndpoints lists the endpoints a host can be added from, in order (docker.hosts,
-// then docker.hosts.pool): those no host uses, and that did not fail within retry of now.
-// failed lists those left out for a recent failure.
+// then docker.hosts.pool, then, when the pool is empty, the free machines of
+// docker.host.spec's location): those no host uses, and that did not fail within retry
+// of now. failed lists those left out for a recent failure.
 func freeEndpoints(infra *entities.Entity, now time.Time) (free []endpoint, failed []string, err error) {
 	initial, pool, err := endpointsOf(infra)
 	if err != nil {
 		return nil, nil, err
 	}
-	used := map[string]bool{}
+	used := map[string]int{}
 	for _, h := range hostsOf(infra) {
-		used[h.ConfigString(KeyEndpoint)] = true
+		used[hostKey(h)]++
 	}
 	fails := poolFailures(infra)
 	retry := infra.ConfigDuration(KeyPoolRetry, 5*time.Minute)
 	seen := map[string]bool{}
 	for _, ep := range append(initial, pool...) {
-		if used[ep.Endpoint] || seen[ep.Endpoint] {
+		if takenBy(ep, used, seen) {
 			continue
 		}
-		seen[ep.Endpoint] = true
 		if f, ok := fails[ep.Endpoint]; ok && now.Sub(time.UnixMilli(f.Time)) < retry {
 			failed = append(failed, fmt.Sprintf("%s (%s)", ep.Endpoint, f.Reason))
 			continue
 		}
 		free = append(free, ep)
 	}
+	if len(pool) == 0 {
+		more, why := specMachines(infra, fails, retry, now) // machines.go
+		free = append(free, more...)
+		failed = append(failed, why...)
+	}
 	return free, failed, nil
+}
+
+// takenBy says whether an entry is taken: an endpoint by a host at it (or by an entry
+// before it: one host per endpoint), an entry with a location by one host made from
+// such an entry (used counts them down: two such entries make two hosts).
+func takenBy(ep endpoint, used map[string]int, seen map[string]bool) bool {
+	if strings.HasPrefix(ep.Endpoint, locationPrefix) {
+		if used[ep.Endpoint] > 0 {
+			used[ep.Endpoint]--
+			return true
+		}
+		return false
+	}
+	if used[ep.Endpoint] > 0 || seen[ep.Endpoint] {
+		return true
+	}
+	seen[ep.Endpoint] = true
+	return false
 }
 
 func toFloat(v any) (float64, bool) {

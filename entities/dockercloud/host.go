@@ -76,8 +76,12 @@ func engineOf(ctx context.Context, h *entities.Entity) (engine, error) {
 }
 
 // engineOptions says how to reach a host's engine: its endpoint, with the TLS files (or
-// PEM text) of the host, else of its infrastructure, for tcp:// endpoints.
+// PEM text) of the host, else of its infrastructure, for tcp:// endpoints; for a host
+// without an endpoint, the engine Gantry runs on its machine (provision.go).
 func engineOptions(h *entities.Entity) (docker.Options, error) {
+	if machineHost(h) {
+		return machineEngineOptions(h) // provision.go
+	}
 	ep := h.ConfigString(KeyEndpoint)
 	if ep == "" {
 		return docker.Options{}, fmt.Errorf("%s has no %s: give tcp://HOST:2376 or unix:///PATH: %w", h, KeyEndpoint, entities.ErrInvalid)
@@ -133,8 +137,15 @@ func cloudOfHost(h *entities.Entity) *Cloud {
 }
 
 func startHost(ctx context.Context, h *entities.Entity) error {
+	if machineHost(h) {
+		// No endpoint: Gantry runs the engine on a machine of the host's location.
+		if err := startMachineHost(ctx, h); err != nil {
+			h.SetNotUp(indicatorEngine, err.Error())
+			return err
+		}
+	}
 	var eng engine
-	err := entities.Step(ctx, "Connect to the engine at "+h.ConfigString(KeyEndpoint), func(ctx context.Context) error {
+	err := entities.Step(ctx, "Connect to the engine at "+endpointOf(h), func(ctx context.Context) error {
 		var err error
 		eng, err = engineOf(ctx, h)
 		if err != nil {
@@ -163,7 +174,7 @@ func startHost(ctx context.Context, h *entities.Entity) error {
 }
 
 func publishInfo(h *entities.Entity, eng engine, info docker.Info) {
-	h.SetAttribute(SensorEndpoint, h.ConfigString(KeyEndpoint))
+	h.SetAttribute(SensorEndpoint, endpointOf(h))
 	h.SetAttribute(SensorEngineLocation, eng.ID())
 	h.SetAttribute(SensorEngineID, info.ID)
 	h.SetAttribute(SensorVersion, info.ServerVersion)
@@ -172,36 +183,57 @@ func publishInfo(h *entities.Entity, eng engine, info docker.Info) {
 	h.SetAttribute(sensors.MachineMemoryTotal, info.Memory)
 	h.SetAttribute(SensorContainersRunning, info.ContainersRunning)
 	h.SetAttribute(sensors.HostName, info.Name)
-	if u, err := url.Parse(h.ConfigString(KeyEndpoint)); err == nil && u.Scheme == "tcp" {
+	if u, err := url.Parse(endpointOf(h)); err == nil && u.Scheme == "tcp" {
 		h.SetAttribute(sensors.HostAddress, u.Hostname())
 	}
 }
 
-// stopHost stops watching the engine; the engine, and its containers, stay.
-func stopHost(_ context.Context, h *entities.Entity) error {
+// stopHost stops watching the engine; the engine, and its containers, stay. The engine
+// Gantry runs on a machine is stopped (provision.go), unless containers are placed on it.
+func stopHost(ctx context.Context, h *entities.Entity) error {
+	var err error
+	if machineHost(h) {
+		err = stopMachineHost(ctx, h)
+	}
 	h.SetNotUp(indicatorEngine, "")
 	if c := cloudOfHost(h); c != nil {
 		c.notify()
 		c.publish()
 	}
-	return nil
+	return err
 }
 
-// rebindHost connects to the engine again and watches it; nothing on it is touched.
+// rebindHost connects to the engine again and watches it; nothing on it is touched. An
+// engine Gantry runs on a machine that does not answer is started again there (nothing
+// is installed; provision.go).
 func rebindHost(ctx context.Context, h *entities.Entity) error {
 	if h.Expected() != entities.Running {
 		return nil
 	}
-	eng, err := engineOf(ctx, h)
-	if err == nil {
-		var info docker.Info
-		if info, err = eng.Info(ctx); err == nil {
-			publishInfo(h, eng, info)
+	ask := func() error {
+		eng, err := engineOf(ctx, h)
+		if err == nil {
+			var info docker.Info
+			if info, err = eng.Info(ctx); err == nil {
+				publishInfo(h, eng, info)
+			}
 		}
+		return err
+	}
+	err := ask()
+	if err != nil && machineHost(h) {
+		rctx, cancel := context.WithTimeout(ctx, h.ConfigDuration(KeyHostStartTimeout, 2*time.Minute))
+		if rerr := relaunch(rctx, h); rerr != nil {
+			h.Management().Logger().Warn("the engine of a Docker host does not answer after a restart and could not be started again",
+				"entity", h.ID(), "endpoint", endpointOf(h), "err", err, "relaunch", rerr)
+		} else {
+			h.Management().Logger().Info("the engine of a Docker host did not answer after a restart: started again on its machine", "entity", h.ID(), "endpoint", endpointOf(h))
+		}
+		cancel()
 	}
 	if err != nil {
 		// Not a failure of the rebind: the feed keeps trying, and says when it answers.
-		h.SetNotUp(indicatorEngine, fmt.Sprintf("engine at %s does not answer: %v", h.ConfigString(KeyEndpoint), err))
+		h.SetNotUp(indicatorEngine, fmt.Sprintf("engine at %s does not answer: %v", endpointOf(h), err))
 	} else {
 		h.SetNotUp(indicatorEngine, "")
 	}
@@ -211,7 +243,8 @@ func rebindHost(ctx context.Context, h *entities.Entity) error {
 
 // destroyHost refuses to forget a host that holds containers: whoever asks (removeHost,
 // an unmanage, a REST call), a host with containers is never removed. Otherwise its
-// engine connection is closed; the engine itself is not touched.
+// engine connection is closed; the engine itself is not touched, unless Gantry runs it
+// on a machine: then what Gantry put there is removed and the machine given back.
 func destroyHost(ctx context.Context, h *entities.Entity) error {
 	if c := cloudOfHost(h); c != nil {
 		if ids := c.onHost(h.ID()); len(ids) > 0 {
@@ -224,6 +257,9 @@ func destroyHost(ctx context.Context, h *entities.Entity) error {
 			h.Name(), len(claimed), shortList(claimed), entities.ErrConflict)
 	}
 	dropEngine(h)
+	if machineHost(h) {
+		return destroyMachineHost(ctx, h) // provision.go
+	}
 	return nil
 }
 
@@ -299,10 +335,10 @@ func watchHost(h *entities.Entity) {
 		}
 		c := cloudOfHost(h)
 		if err != nil {
-			msg := fmt.Sprintf("engine at %s does not answer: %v", h.ConfigString(KeyEndpoint), err)
+			msg := fmt.Sprintf("engine at %s does not answer: %v", endpointOf(h), err)
 			if msg != failing {
 				failing = msg
-				log.Warn("Docker host does not answer", "endpoint", h.ConfigString(KeyEndpoint), "err", err)
+				log.Warn("Docker host does not answer", "endpoint", endpointOf(h), "err", err)
 			}
 			h.SetNotUp(indicatorEngine, msg)
 			if c != nil {
@@ -313,7 +349,7 @@ func watchHost(h *entities.Entity) {
 		}
 		if failing != "" {
 			failing = ""
-			log.Info("Docker host answers again", "endpoint", h.ConfigString(KeyEndpoint))
+			log.Info("Docker host answers again", "endpoint", endpointOf(h))
 		}
 		wasUp := h.IsUp()
 		h.SetNotUp(indicatorEngine, "")

@@ -171,15 +171,15 @@ func startInfrastructure(ctx context.Context, e *entities.Entity) error {
 	e.SetAttribute(sensors.DockerHostsMinSize, len(initial))
 	e.SetAttribute(sensors.DockerHostAdding, false)
 
-	used := map[string]bool{}
+	used := map[string]int{}
 	for _, h := range hostsOf(e) {
-		used[h.ConfigString(KeyEndpoint)] = true
+		used[hostKey(h)]++
 	}
+	seen := map[string]bool{}
 	for _, ep := range initial {
-		if used[ep.Endpoint] {
+		if takenBy(ep, used, seen) {
 			continue
 		}
-		used[ep.Endpoint] = true
 		if _, err := newHost(ctx, e, ep); err != nil {
 			return err
 		}
@@ -268,6 +268,14 @@ func newHost(ctx context.Context, e *entities.Entity, ep endpoint) (*entities.En
 		spec.Config = map[string]any{}
 	}
 	maps.Copy(spec.Config, ep.Config)
+	if loc, _ := ep.Config[KeyHostLocation].(string); loc != "" {
+		// A host made on a machine of the entry's location.
+		l, err := e.Management().Locations().ResolveContext(ctx, loc, nil)
+		if err != nil {
+			return nil, kindError(e, KeyHosts, fmt.Errorf("location %s: %w", loc, err))
+		}
+		spec.Locations = []string{l.ID()}
+	}
 	switch {
 	case ep.Name != "":
 		spec.Name = ep.Name
@@ -414,7 +422,7 @@ func removeHost(ctx context.Context, e *entities.Entity, idOrName string) error 
 		undrain()
 		return fmt.Errorf("%s runs %d container(s) of this server's entities (%s): only empty hosts are removed: %w", h.Name(), len(claimed), shortList(claimed), entities.ErrConflict)
 	}
-	entities.Logf(ctx, "removing %s (%s): it is empty", h.Name(), h.ConfigString(KeyEndpoint))
+	entities.Logf(ctx, "removing %s (%s): it is empty", h.Name(), endpointOf(h))
 	if err := e.Management().RemoveChild(ctx, h); err != nil {
 		undrain()
 		// It was stopped before its release was refused: it runs again.

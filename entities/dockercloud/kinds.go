@@ -55,6 +55,20 @@ const (
 	KeyStats      = "docker.host.stats"
 )
 
+// Config keys of a host that Gantry makes on a machine (provision.go): a host without
+// an endpoint.
+const (
+	KeyHostLocation     = "docker.host.location"
+	KeyHostPort         = "docker.host.port"
+	KeyHostAddress      = "docker.host.address"
+	KeyHostListen       = "docker.host.listen"
+	KeyHostInstall      = "docker.host.install"
+	KeyHostIsolated     = "docker.host.isolated"
+	KeyHostBridgeCIDR   = "docker.host.bridge.cidr"
+	KeyHostAddressPool  = "docker.host.address.pool"
+	KeyHostStartTimeout = "docker.host.start.timeout"
+)
+
 // Sensors of the infrastructure and the hosts, beyond those of package sensors.
 const (
 	// SensorLocation is the id (and spec) of the cloud's location: docker-cloud:<name>.
@@ -76,6 +90,24 @@ const (
 	SensorCPUs              = "docker.host.cpus"
 	SensorContainersRunning = "docker.host.containers.running"
 	SensorUnclaimed         = "docker.host.unclaimed"
+
+	// SensorMachine is the machine a host made on a machine location runs on (its id
+	// in that location, such as root@10.0.0.5:22); SensorDaemon says how its engine
+	// runs there (port, paths, service, bridge).
+	SensorMachine = "docker.host.machine"
+	SensorDaemon  = "docker.host.daemon"
+
+	// TLS of the engines Gantry installs on machines, PEM text kept in the store. The
+	// infrastructure holds the CA and Gantry's client certificate, each host its
+	// server certificate. The private keys are sensors whose names say "private": the
+	// server never shows their values (REST, event stream, logs mask them, as they mask
+	// every PEM private key), while they are persisted with the entity.
+	SensorTLSCA         = "docker.tls.generated.ca"
+	SensorTLSCAKey      = "docker.tls.generated.ca.privateKey"
+	SensorTLSClientCert = "docker.tls.generated.client.cert"
+	SensorTLSClientKey  = "docker.tls.generated.client.privateKey"
+	SensorTLSServerCert = "docker.tls.generated.server.cert"
+	SensorTLSServerKey  = "docker.tls.generated.server.privateKey"
 )
 
 // Indicator keys of not-up and problem entries.
@@ -91,8 +123,8 @@ func init() {
 	entities.Register(&entities.Type{
 		Name:    InfrastructureType,
 		Aliases: []string{"docker-infrastructure", "DockerInfrastructure"},
-		Description: "A Docker cloud: Docker hosts (engine endpoints) managed as one location, docker-cloud:<name>, " +
-			"that places each container on a host by a chain of strategies, and keeps headroom",
+		Description: "A Docker cloud: Docker hosts (engine endpoints, or machines of a machine location on which it installs the Docker Engine with TLS) " +
+			"managed as one location, docker-cloud:<name>, that places each container on a host by a chain of strategies, and keeps headroom",
 		Group:             true,
 		StartsChildren:    true,
 		ProvidesLocations: true,
@@ -110,6 +142,10 @@ func init() {
 			{Name: sensors.DockerHostAdding, Type: "java.lang.Boolean", Description: "True while a host is being added"},
 			{Name: sensors.DockerHostsMinSize, Type: "java.lang.Integer", Description: "Fewest hosts kept (those of docker.hosts)"},
 			{Name: SensorPoolFailed, Type: "java.util.Map", Description: "Pool endpoints that failed to become hosts, with why and when"},
+			{Name: SensorTLSCA, Type: "java.lang.String", Description: "CA (PEM) of the engines Gantry installs on machines"},
+			{Name: SensorTLSCAKey, Type: "java.lang.String", Description: "Private key of that CA: kept in the store, never shown"},
+			{Name: SensorTLSClientCert, Type: "java.lang.String", Description: "Gantry's client certificate (PEM) for those engines"},
+			{Name: SensorTLSClientKey, Type: "java.lang.String", Description: "Private key of the client certificate: kept in the store, never shown"},
 		},
 		Effectors: []entities.Effector{
 			{Name: "addHost", Description: "Add a Docker host: from the given endpoint, else the next unused one of docker.hosts and docker.hosts.pool; returns its id",
@@ -134,7 +170,8 @@ func init() {
 	entities.Register(&entities.Type{
 		Name:    HostType,
 		Aliases: []string{"docker-host", "DockerHost"},
-		Description: "A Docker Engine of a Docker cloud, reached at an endpoint (unix socket, or tcp:// with TLS client certificates): " +
+		Description: "A Docker Engine of a Docker cloud, reached at an endpoint (unix socket, or tcp:// with TLS client certificates), " +
+			"or, without an endpoint, installed by Gantry on a machine of its location (byon, localhost) with TLS certificates it makes: " +
 			"its version, CPUs and memory, what its containers use, whether it answers, and the containers no entity claims",
 		ProvidesLocations: true,
 		Config: []entities.ConfigKey{
@@ -146,6 +183,17 @@ func init() {
 			{Name: KeyStrategies, Type: "list", Description: "The host's own placement filters; a max-containers, max-cpu or max-memory here replaces the cloud's for this host"},
 			{Name: KeyPollPeriod, Type: "duration", Default: "10s", Description: "How often the engine is asked about itself and its containers' use"},
 			{Name: KeyStats, Type: "boolean", Default: true, Description: "Read the stats of the host's containers for machine.cpu and machine.memory.used"},
+			{Name: KeyHostLocation, Type: "string", Description: "Without an endpoint: the machine location to make the host on (byon:(hosts=...), localhost, named:...), " +
+				"for docker.hosts entries; otherwise the host's own location, or its infrastructure's"},
+			{Name: KeyHostPort, Type: "integer", Default: DefaultHostPort, Description: "Without an endpoint: the TCP port of the engine Gantry runs on the machine, with TLS (0: a free port of the machine, chosen once)"},
+			{Name: KeyHostAddress, Type: "string", Description: "Without an endpoint: the address Gantry reaches the engine at (default: the machine's); its server certificate covers it"},
+			{Name: KeyHostListen, Type: "string", Default: "0.0.0.0", Description: "Without an endpoint: the address of the machine the engine listens on"},
+			{Name: KeyHostInstall, Type: "boolean", Default: true, Description: "Without an endpoint: install the Docker Engine (Debian's docker.io) when the machine has no dockerd"},
+			{Name: KeyHostIsolated, Type: "boolean", Default: false, Description: "Without an endpoint: run an engine of its own next to the machine's (own data root, exec root, socket, bridge, " +
+				"no iptables), as on a machine that runs other engines; otherwise the machine's engine is configured"},
+			{Name: KeyHostBridgeCIDR, Type: "string", Description: "Isolated engine: its bridge's address, such as 10.232.7.1/24 (default: a free 10.232.N.1/24)"},
+			{Name: KeyHostAddressPool, Type: "string", Description: "Isolated engine: its --default-address-pool (default: 10.233.N.0/24 for the bridge 10.232.N.1/24)"},
+			{Name: KeyHostStartTimeout, Type: "duration", Default: "2m", Description: "Without an endpoint: how long the engine may take to answer over TLS once started"},
 		},
 		Sensors: []entities.SensorType{
 			{Name: SensorEndpoint, Type: "java.lang.String", Description: "The engine's endpoint"},
@@ -163,6 +211,10 @@ func init() {
 			{Name: sensors.DockerHostDraining, Type: "java.lang.Boolean", Description: "True while the host is being removed"},
 			{Name: SensorContainersRunning, Type: "java.lang.Integer", Description: "Containers running on the engine, whoever made them"},
 			{Name: SensorUnclaimed, Type: "java.util.List", Description: "Containers with this server's labels that no entity claims: reported, not adopted"},
+			{Name: SensorMachine, Type: "java.lang.String", Description: "The machine Gantry installed the engine on (its id in its location)"},
+			{Name: SensorDaemon, Type: "java.util.Map", Description: "How the engine Gantry installed runs on its machine: port, paths, service, bridge"},
+			{Name: SensorTLSServerCert, Type: "java.lang.String", Description: "The engine's server certificate (PEM), signed by the infrastructure's CA"},
+			{Name: SensorTLSServerKey, Type: "java.lang.String", Description: "Its private key: kept in the store, never shown"},
 		},
 		Start:   startHost,
 		Stop:    stopHost,
@@ -176,9 +228,12 @@ func infrastructureKeys() []entities.ConfigKey {
 		{Name: KeyCloudName, Aliases: []string{"entity.dynamicLocation.name", "locationName"}, Type: "string", Default: "my-docker-cloud",
 			Description: "Name of the cloud's location: blueprints use docker-cloud:<name> or named:<name>"},
 		{Name: KeyHosts, Type: "list",
-			Description: "Engine endpoints the cloud starts with: tcp://HOST:2376 or unix:///PATH, or maps {endpoint, name, labels, docker.container.strategies, docker.tls.ca, docker.tls.cert, docker.tls.key}"},
+			Description: "Engine endpoints the cloud starts with: tcp://HOST:2376 or unix:///PATH, or maps {endpoint, name, labels, docker.container.strategies, docker.tls.ca, docker.tls.cert, docker.tls.key}; " +
+				"a map with location (a machine location: byon:(hosts=...), localhost) instead of endpoint is a host Gantry makes on a machine there (with port, address, listen, isolated, install)"},
 		{Name: KeyHostsPool, Type: "list", Description: "Engine endpoints hosts may be added from (by headroom, or when no host fits), written as docker.hosts"},
-		{Name: KeyHostSpec, Type: "spec", Description: "Entity spec of the hosts ($brooklyn:entitySpec of a docker-host: name, config, policies), merged with each endpoint's config; hosts are engines that run already (installing an engine on a machine location is not done)"},
+		{Name: KeyHostSpec, Type: "spec", Description: "Entity spec of the hosts ($brooklyn:entitySpec of a docker-host: name, config, location, policies), merged with each endpoint's config. " +
+			"With a machine location (the spec's, else the infrastructure's: byon, localhost) and an empty docker.hosts.pool, a host may be added on each free machine: " +
+			"Gantry installs the Docker Engine there and runs it with TLS certificates it makes"},
 		{Name: KeyTLSCA, Type: "string", Description: "CA of the engines' certificates, for tcp:// endpoints: a PEM file, or the PEM text (kept in the store)"},
 		{Name: KeyTLSCert, Type: "string", Description: "Client certificate for the engines: a PEM file, or the PEM text"},
 		{Name: KeyTLSKey, Type: "string", Description: "Client key for the engines: a PEM file, or the PEM text"},
