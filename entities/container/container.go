@@ -145,7 +145,7 @@ func startWith(ctx context.Context, e *entities.Entity, adjust func(*entities.En
 		return err
 	})
 	if err != nil {
-		if c = adoptUnrecorded(ctx, h, e, spec.Name, err); c == nil { // adopt.go
+		if c = adoptUnrecorded(ctx, h, e, spec, err); c == nil { // adopt.go
 			return err
 		}
 	}
