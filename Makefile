@@ -4,7 +4,7 @@ BIN     := bin/gantry
 BIND    ?= 127.0.0.1:8081
 DATA    ?= .gantry
 
-.PHONY: build run test images docker haproxy sshd etcd engines engines-down vet bench clean
+.PHONY: build run test images docker haproxy sshd etcd chromium engines engines-down vet ui screenshot bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/gantry
@@ -35,6 +35,21 @@ haproxy:
 etcd:
 	./scripts/ensure-etcd.sh
 
+# Make sure Debian's chromium is installed (as root on Debian: installs it); the web UI's
+# browser test (web/browser_test.go) drives it headless through chromedp.
+chromium:
+	./scripts/ensure-chromium.sh
+
+# Rebuild the web UI's committed assets (web/dist) from its sources (web/ui) with npm.
+# Not part of `make test`: building Gantry needs only the committed assets.
+ui:
+	cd web/ui && npm ci && npm run build
+
+# Take the app inspector screenshot of the README (docs/app-inspector.png) with the
+# browser test: the example process deployed through the editor, restarted.
+screenshot: chromium
+	$(GO) test -count=1 -run TestBrowser ./web -args -screenshot=$(CURDIR)/docs/app-inspector.png
+
 images: docker haproxy
 	./scripts/build-images.sh
 
@@ -57,7 +72,7 @@ vet:
 
 # Every test, against the real Docker Engine. With CI=true a test whose engine is
 # missing fails instead of skipping.
-test: images sshd etcd vet
+test: images sshd etcd chromium vet
 	$(GO) test -count=1 -timeout 20m ./...
 
 bench: images

@@ -19,6 +19,7 @@ import (
 var (
 	ErrBadRequest   = errors.New("bad request")  // 400
 	ErrUnauthorized = errors.New("unauthorized") // 401
+	ErrForbidden    = errors.New("forbidden")    // 403
 	ErrNotFound     = errors.New("not found")    // 404
 	ErrConflict     = errors.New("conflict")     // 409
 )
@@ -41,6 +42,8 @@ func (e *Error) Is(target error) bool {
 		return e.StatusCode == http.StatusBadRequest
 	case ErrUnauthorized:
 		return e.StatusCode == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.StatusCode == http.StatusForbidden
 	case ErrNotFound:
 		return e.StatusCode == http.StatusNotFound
 	case ErrConflict:
@@ -55,6 +58,7 @@ type Client struct {
 	http         *http.Client
 	user, pass   string
 	basic        bool
+	token        string
 	pollInterval time.Duration
 }
 
@@ -63,7 +67,13 @@ type Option func(*Client)
 
 // WithBasicAuth sends HTTP Basic credentials with every request.
 func WithBasicAuth(user, password string) Option {
-	return func(c *Client) { c.user, c.pass, c.basic = user, password, true }
+	return func(c *Client) { c.user, c.pass, c.basic, c.token = user, password, true, "" }
+}
+
+// WithToken sends an API token (`gantry users token`) as "Authorization: Bearer"
+// with every request, instead of a password.
+func WithToken(token string) Option {
+	return func(c *Client) { c.token, c.basic = token, false }
 }
 
 // WithHTTPClient uses hc instead of http.DefaultClient (for timeouts, TLS, transports).
@@ -128,9 +138,7 @@ func (c *Client) do(ctx context.Context, r call) (response, error) {
 		accept = "application/json"
 	}
 	req.Header.Set("Accept", accept)
-	if c.basic {
-		req.SetBasicAuth(c.user, c.pass)
-	}
+	c.authorize(req)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return response{}, fmt.Errorf("%s %s: %w", r.method, r.path, err)
@@ -144,6 +152,16 @@ func (c *Client) do(ctx context.Context, r call) (response, error) {
 		return response{}, fmt.Errorf("%s %s: %w", r.method, r.path, newError(resp.StatusCode, b))
 	}
 	return response{status: resp.StatusCode, body: b}, nil
+}
+
+// authorize adds the credentials to a request.
+func (c *Client) authorize(req *http.Request) {
+	switch {
+	case c.token != "":
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	case c.basic:
+		req.SetBasicAuth(c.user, c.pass)
+	}
 }
 
 func newError(status int, body []byte) *Error {

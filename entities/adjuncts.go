@@ -352,6 +352,13 @@ func (a *Adjunct) Highlight(name, description, taskID string) {
 	a.highlights[name] = Highlight{Description: description, Time: time.Now().UnixMilli(), TaskID: taskID}
 	a.mu.Unlock()
 	a.e.mgmt.changed(a.e)
+	if a.e.mgmt.watched() {
+		c := Change{Kind: AdjunctHighlight, Entity: a.e, Adjunct: a, Highlight: name, Text: description}
+		if taskID != "" {
+			c.Task, _ = a.e.mgmt.Task(taskID)
+		}
+		a.e.mgmt.emit(c)
+	}
 }
 
 // Highlights returns a copy of the adjunct's highlights.
@@ -417,14 +424,12 @@ func (a *Adjunct) Invoke(target *Entity, effector string, params map[string]any)
 	if err := a.e.mgmt.Flush(a.Context()); err != nil {
 		return nil, fmt.Errorf("save the state of %s before %s: %w", a, effector, err)
 	}
-	t, err := a.e.mgmt.Invoke(a.Context(), target, effector, params)
+	// Tagged before it starts, so that whoever watches it start knows who asked.
+	t, err := a.e.mgmt.invoke(target, effector, params, "adjunct:"+a.id)
 	if err != nil {
 		a.Highlight("lastAction", fmt.Sprintf("%s on %s failed: %v", effector, target.Name(), err), "")
 		return nil, err
 	}
-	t.mu.Lock()
-	t.tags = append(t.tags, "adjunct:"+a.id)
-	t.mu.Unlock()
 	a.Highlight("lastAction", fmt.Sprintf("%s %v on %s", effector, params, target.Name()), t.id)
 	a.Logger().Info("adjunct action", "effector", effector, "target", target.id, "task", t.id)
 	return t, nil

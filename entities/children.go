@@ -38,6 +38,9 @@ func (m *Management) AddChild(ctx context.Context, parent *Entity, spec *Spec) (
 
 // created marks new entities as not started, persists them and starts their adjuncts.
 func (m *Management) created(built []*Entity) {
+	for _, e := range built { // parents before children
+		m.emit(Change{Kind: EntityAdded, Entity: e})
+	}
 	for _, e := range built {
 		e.SetNotUp(indicatorLifecycle, "not started")
 		e.SetExpected(Created)

@@ -15,6 +15,10 @@
 // (initializers.go): its kind's, plus the config keys the parameters declare and the
 // sensors, effectors and feeds the initializers add; both are persisted with the entity.
 //
+// Sensor values travel on the sensors.Bus; the other things that happen (entities
+// added and removed, tasks started, writing output and ended, adjunct highlights) are
+// told to whoever Watches the Management (events.go).
+//
 // It imports blueprints (the DSL's syntax and pure functions), sensors (the bus and sensor names),
 // locations (the contracts kinds bind to) and store (the key-value contract whose
 // contents this package decides).

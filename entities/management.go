@@ -51,6 +51,7 @@ type Management struct {
 
 	persist persister
 	feeds   feeds
+	watch   watchers // Watch (events.go)
 }
 
 // New loads what the store holds and starts writing changes behind. Call Rebind next,
@@ -322,6 +323,7 @@ func (m *Management) newTask(parent *Task, name, description, entityID, entityNa
 		entityID: entityID, entityName: entityName, appID: appID,
 		state: TaskQueued, submitted: time.Now(), done: make(chan struct{}),
 	}
+	t.wireStreams()
 	var evicted []*Task
 	m.mu.Lock()
 	m.tasks[t.id] = t
@@ -423,6 +425,9 @@ func (m *Management) forget(all []*Entity) {
 		}
 		e.leaveGroups()
 		e.SetExpected(Destroyed)
+	}
+	for i := len(all) - 1; i >= 0; i-- { // children before parents
+		m.emit(Change{Kind: EntityRemoved, Entity: all[i]})
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()

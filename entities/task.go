@@ -168,6 +168,7 @@ func (t *Task) start() {
 	t.started = time.Now()
 	t.mu.Unlock()
 	t.mgmt.taskChanged(t)
+	t.mgmt.emit(Change{Kind: TaskStarted, Task: t})
 }
 
 func (t *Task) finish(result any, err error) {
@@ -187,6 +188,7 @@ func (t *Task) finish(result any, err error) {
 	t.mu.Unlock()
 	close(t.done)
 	t.mgmt.taskChanged(t)
+	t.mgmt.emit(Change{Kind: TaskEnded, Task: t})
 }
 
 // stream is a concurrency-safe, size-capped output buffer.
@@ -194,22 +196,28 @@ type stream struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 	cut bool
+
+	task *Task  // told of what is kept (events.go), when set
+	name string // stdout or stderr
 }
 
 func (s *stream) Write(p []byte) (int, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	room := maxStream - s.buf.Len()
-	if room <= 0 {
+	kept := p
+	switch {
+	case room <= 0:
 		s.cut = true
-		return len(p), nil
-	}
-	if len(p) > room {
-		s.buf.Write(p[:room])
+		kept = nil
+	case len(p) > room:
+		kept = p[:room]
 		s.cut = true
-		return len(p), nil
 	}
-	s.buf.Write(p)
+	s.buf.Write(kept)
+	s.mu.Unlock()
+	if s.task != nil {
+		s.task.wrote(s.name, kept)
+	}
 	return len(p), nil
 }
 

@@ -244,7 +244,7 @@ func (s *Server) adjunctConfigValue(w http.ResponseWriter, r *http.Request, a *e
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	io.WriteString(w, displayString(v))
+	io.WriteString(w, displayString(maskAdjunctConfig(a.Kind(), map[string]any{key: v})[key]))
 }
 
 // setAdjunctConfig is POST .../config/{config} with the new value as the body (JSON,
@@ -632,7 +632,7 @@ func javaTypeName(v any) string {
 // config-current and AdjunctDetail.config show them.
 func displayConfig(a *entities.Adjunct) map[string]any {
 	out := map[string]any{}
-	for k, v := range a.ConfigMap() {
+	for k, v := range maskAdjunctConfig(a.Kind(), a.ConfigMap()) {
 		if v != nil {
 			out[k] = displayString(v)
 		}

@@ -213,7 +213,7 @@ func (s *Server) catalogType(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, typeDetail{TypeSummary: typeSummary(it), Plan: typePlan{Format: "brooklyn-camp", Data: it.Plan}})
+	writeJSON(w, http.StatusOK, typeDetail{TypeSummary: typeSummary(it), Plan: typePlan{Format: "brooklyn-camp", Data: string(maskBlueprint([]byte(it.Plan)))}})
 }
 
 // listCatalogItems is GET /v1/catalog/{kind}[?allVersions=true][&regex=][&fragment=]:
@@ -401,7 +401,7 @@ func itemSummary(it *catalog.Item) api.CatalogItemSummary {
 		ID: it.ID(), SymbolicName: it.SymbolicName, Version: it.Version, ContainingBundle: it.Bundle,
 		Type: javaTypeOf(it), JavaType: javaTypeOf(it), ItemType: string(it.ItemType),
 		Name: cmp.Or(it.Name, it.SymbolicName), Description: it.Description, IconURL: it.IconURL,
-		PlanYAML: it.Plan, Tags: tagsOf(it), Deprecated: it.Deprecated,
+		PlanYAML: string(maskBlueprint([]byte(it.Plan))), Tags: tagsOf(it), Deprecated: it.Deprecated,
 		Links: map[string]string{"self": path},
 	}
 }

@@ -87,7 +87,7 @@ func entityDetail(e *entities.Entity, withSensors []string) api.EntityDetail {
 			if d.Sensors == nil {
 				d.Sensors = map[string]any{}
 			}
-			d.Sensors[s] = v
+			d.Sensors[s] = maskValue(v, entitySecret(e, s))
 		}
 	}
 	for _, c := range e.Children() {
@@ -231,7 +231,7 @@ func sizeText(n int) string {
 
 func locationSummary(l locations.Location) api.LocationSummary {
 	return api.LocationSummary{
-		ID: l.ID(), Name: l.DisplayName(), Spec: l.Spec(), Type: l.Kind(), Config: l.Config(),
+		ID: l.ID(), Name: l.DisplayName(), Spec: l.Spec(), Type: l.Kind(), Config: maskLocationConfig(l.Config()),
 		Links: map[string]string{"self": "/v1/locations/" + l.ID()},
 	}
 }
@@ -349,7 +349,7 @@ func configSummaries(e *entities.Entity) []api.ConfigSummary {
 			Links: map[string]string{"self": self, "action:json": self, "application": appPath(e.Application()), "entity": entityPath(e)}})
 	}
 	for _, k := range e.Type().Config {
-		add(k.Name, configJavaType(k.Type), k.Description, k.Default)
+		add(k.Name, configJavaType(k.Type), k.Description, maskValue(k.Default, k.Secret || IsSecretKey(k.Name)))
 		// brooklyn.parameters give a label, pinning and constraints for forms
 		if last := &out[len(out)-1]; last.Name == k.Name {
 			last.Label, last.Pinned, last.Constraints = k.Label, k.Pinned, k.Constraints

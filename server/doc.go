@@ -4,5 +4,9 @@
 // method of Management (or catalog), encode with the shapes of package api. Errors map to
 // HTTP status codes in one place (errors.go).
 //
+// Around the API: logging in and roles (auth.go, with the users file in users.go), one
+// middleware for every route; secrets masked in every answer, event and log line
+// (secrets.go); and the live event stream GET /v1/events (events.go).
+//
 // It imports everything below it and nothing imports it.
 package server

@@ -20,6 +20,7 @@ import (
 	"github.com/gantry-dev/gantry/blueprints"
 	"github.com/gantry-dev/gantry/catalog"
 	"github.com/gantry-dev/gantry/entities"
+	"github.com/gantry-dev/gantry/web"
 )
 
 // maxBlueprint bounds the size of a deployed blueprint.
@@ -29,7 +30,15 @@ const maxBlueprint = 8 << 20
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
 	r.Use(middleware.Recoverer)
+	r.Use(s.authorize(r)) // every route: auth.go
+	ui := web.Handler()
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		// Outside /v1, a GET is the web UI's: its files, or index.html for the paths it
+		// routes in the browser (/apps/ID, /deploy ...).
+		if isUIRequest(r) {
+			ui.ServeHTTP(w, r)
+			return
+		}
 		writeError(w, fmt.Errorf("no such resource %s %s: %w", r.Method, r.URL.Path, entities.ErrNotFound))
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
@@ -70,6 +79,7 @@ func (s *Server) Handler() http.Handler {
 				})
 			})
 		})
+		r.Get("/events", s.streamEvents) // Server-Sent Events (events.go)
 		r.Get("/activities/{task}", s.withTask(s.activity))
 		r.Get("/activities/{task}/children", s.withTask(s.activityChildren))
 		r.Get("/activities/{task}/stream/{stream}", s.withTask(s.activityStream))
@@ -89,6 +99,16 @@ func (s *Server) Handler() http.Handler {
 		})
 	})
 	return r
+}
+
+// isUIRequest says whether a request that no API route took is for the web UI: a GET
+// or HEAD outside /v1.
+func isUIRequest(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return false
+	}
+	p := r.URL.Path
+	return p != "/v1" && !strings.HasPrefix(p, "/v1/")
 }
 
 type appHandler func(w http.ResponseWriter, r *http.Request, app *entities.Entity)
@@ -175,7 +195,7 @@ func (s *Server) fetchApplications(w http.ResponseWriter, r *http.Request) {
 	out := []api.EntityDetail{}
 	for _, app := range s.mgmt.Applications() {
 		if wanted == nil || wanted[app.ID()] || wanted[app.Name()] {
-			out = append(out, entityDetail(app, sensorNames))
+			out = append(out, entityDetail(app, sensorNames)) // secrets masked there
 		}
 	}
 	writeJSON(w, http.StatusOK, out)
@@ -304,13 +324,14 @@ func (s *Server) spec(w http.ResponseWriter, r *http.Request, e *entities.Entity
 			writeError(w, err)
 			return
 		}
+		text = maskBlueprint(text)
 	} else {
 		node := map[string]any{"type": e.Type().Name, "name": e.Name()}
 		if id := e.BlueprintID(); id != "" {
 			node["id"] = id
 		}
 		if cfg := e.OwnConfig(); len(cfg) > 0 {
-			node["brooklyn.config"] = cfg
+			node["brooklyn.config"] = maskConfig(e, cfg)
 		}
 		text, _ = yaml.Marshal(node)
 	}
@@ -405,6 +426,9 @@ func (s *Server) activityStream(w http.ResponseWriter, r *http.Request, t *entit
 		writeError(w, fmt.Errorf("task %s has no stream %q (it has %s): %w", t.ID(), name, strings.Join(has, ", "), entities.ErrNotFound))
 		return
 	}
+	if name == "env" {
+		text = maskEnvText(text)
+	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	io.WriteString(w, text)
 }
@@ -416,7 +440,7 @@ func (s *Server) sensors(w http.ResponseWriter, r *http.Request, e *entities.Ent
 }
 
 func (s *Server) sensorValues(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
-	writeJSON(w, http.StatusOK, e.Attributes())
+	writeJSON(w, http.StatusOK, maskConfig(e, e.Attributes()))
 }
 
 func (s *Server) sensor(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
@@ -424,7 +448,7 @@ func (s *Server) sensor(w http.ResponseWriter, r *http.Request, e *entities.Enti
 	v, ok := e.Attribute(name)
 	switch {
 	case ok:
-		writeValue(w, r, v)
+		writeValue(w, r, maskValue(v, entitySecret(e, name)))
 	case declaresSensor(e, name):
 		w.WriteHeader(http.StatusNoContent) // known, not set yet: br shows null
 	default:
@@ -486,7 +510,7 @@ func (s *Server) config(w http.ResponseWriter, r *http.Request, e *entities.Enti
 }
 
 func (s *Server) configValues(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
-	writeJSON(w, http.StatusOK, e.EffectiveConfig())
+	writeJSON(w, http.StatusOK, maskConfig(e, e.EffectiveConfig()))
 }
 
 func (s *Server) configValue(w http.ResponseWriter, r *http.Request, e *entities.Entity) {
@@ -495,7 +519,7 @@ func (s *Server) configValue(w http.ResponseWriter, r *http.Request, e *entities
 	_, declared := e.Type().ConfigKey(key)
 	switch {
 	case ok:
-		writeValue(w, r, v)
+		writeValue(w, r, maskValue(v, entitySecret(e, key)))
 	case declared:
 		w.WriteHeader(http.StatusNoContent)
 	default:
@@ -537,7 +561,12 @@ func (s *Server) setConfigs(w http.ResponseWriter, r *http.Request, e *entities.
 }
 
 // setConfig checks a value against the key's declared type, as a blueprint's would be.
+// Setting a secret key to the mask it is shown as leaves it as it is (a form sent
+// back whole must not wipe the secret).
 func setConfig(e *entities.Entity, key string, v any) error {
+	if v == api.SecretMask && entitySecret(e, key) {
+		return nil
+	}
 	if k, ok := e.Type().ConfigKey(key); ok {
 		val, err := catalog.Coerce(k.Type, v)
 		if err != nil {
@@ -763,6 +792,10 @@ func (s *Server) haStates(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) user(w http.ResponseWriter, r *http.Request) {
+	if u := requestUser(r.Context()); u != "" {
+		writeValue(w, r, u)
+		return
+	}
 	if u, _, ok := r.BasicAuth(); ok {
 		writeValue(w, r, u)
 		return

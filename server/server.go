@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,7 +44,13 @@ type Config struct {
 	// LocationsFile defines named locations (YAML, or Brooklyn's
 	// brooklyn.location.named.* properties); see locations.ParseNamedLocations.
 	LocationsFile string
-	Logger        *slog.Logger
+	// UsersFile, when set, is the users file (users.go): every request to /v1 must
+	// then carry a user's credentials, and the user's role must allow it (auth.go).
+	// Without it the server only listens on loopback.
+	UsersFile string
+	// TLSCert and TLSKey, when set, are PEM files: the server then serves HTTPS.
+	TLSCert, TLSKey string
+	Logger          *slog.Logger
 }
 
 // Server is a running Gantry: its store, locations, Management and HTTP API.
@@ -55,6 +64,8 @@ type Server struct {
 	started time.Time
 	engines []*docker.Engine
 	locx    *locationState // locations made from specs (locations.go)
+	users   *userStore     // nil: no users file, nothing checked (auth.go)
+	events  *eventHub      // GET /v1/events (events.go)
 
 	watchCancel context.CancelFunc
 	watchers    sync.WaitGroup
@@ -66,7 +77,27 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	// Secrets never reach the logs (secrets.go).
+	cfg.Logger = slog.New(MaskSecrets(cfg.Logger.Handler()))
 	s := &Server{cfg: cfg, log: cfg.Logger, started: time.Now(), locs: locations.NewRegistry()}
+	if err := checkBind(cfg.Bind, cfg.UsersFile != ""); err != nil {
+		return nil, err
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		return nil, errors.New("TLS needs both a certificate and its key (--tls-cert and --tls-key)")
+	}
+	if cfg.TLSCert != "" {
+		if _, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey); err != nil {
+			return nil, fmt.Errorf("TLS certificate and key: %w", err)
+		}
+	}
+	if cfg.UsersFile != "" {
+		users, err := openUsers(cfg.UsersFile, s.log)
+		if err != nil {
+			return nil, err
+		}
+		s.users = users
+	}
 	st, err := store.OpenBolt(cfg.DataDir)
 	if err != nil {
 		return nil, err
@@ -100,6 +131,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		st.Close()
 		return nil, err
 	}
+	s.events = newEventHub(s.mgmt, eventRingSize)
 	wctx, cancel := context.WithCancel(context.Background())
 	s.watchCancel = cancel
 	s.watchLocations(wctx)
@@ -142,11 +174,25 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) er
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Bind, err)
 	}
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	if err := checkExposure(ln.Addr(), s.users != nil); err != nil {
+		ln.Close()
+		return err
+	}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(httpErrorLog{s.log}, "", 0)}
+	srv.RegisterOnShutdown(s.events.endStreams) // event streams never end by themselves
+	scheme := "http"
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("gantry server listening", "addr", "http://"+ln.Addr().String(), "data", s.cfg.DataDir,
-		"server", s.mgmt.ServerID(), "applications", len(s.mgmt.Applications()))
+	if s.cfg.TLSCert != "" {
+		scheme = "https"
+		go func() { errc <- srv.ServeTLS(ln, s.cfg.TLSCert, s.cfg.TLSKey) }()
+	} else {
+		go func() { errc <- srv.Serve(ln) }()
+		if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+			s.log.Warn("serving without TLS on a network address: passwords and tokens cross the network in clear; use --tls-cert and --tls-key", "addr", ln.Addr().String())
+		}
+	}
+	s.log.Info("gantry server listening", "addr", scheme+"://"+ln.Addr().String(), "data", s.cfg.DataDir,
+		"server", s.mgmt.ServerID(), "applications", len(s.mgmt.Applications()), "users", s.cfg.UsersFile != "")
 	if ready != nil {
 		ready(ln.Addr().String())
 	}
@@ -160,8 +206,24 @@ func (s *Server) ListenAndServe(ctx context.Context, ready func(addr string)) er
 	return srv.Shutdown(shutdown)
 }
 
+// httpErrorLog writes the HTTP server's own messages to the log: failed TLS
+// handshakes at debug level (br opens and closes a plain connection before each
+// command), the others as warnings.
+type httpErrorLog struct{ log *slog.Logger }
+
+func (l httpErrorLog) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	if strings.Contains(msg, "TLS handshake error") {
+		l.log.Debug(msg)
+	} else {
+		l.log.Warn(msg)
+	}
+	return len(p), nil
+}
+
 // Close stops watching, writes every pending change and closes the store.
 func (s *Server) Close() error {
+	s.events.close()
 	s.watchCancel()
 	s.watchers.Wait()
 	err := s.mgmt.Close()
