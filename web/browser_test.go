@@ -337,11 +337,25 @@ func TestBrowserDeployInspectRestart(t *testing.T) {
 		waitFor(`location.pathname.includes('/entities/') && document.querySelector('#entity-title')?.innerText.includes('ticker')`, 5*time.Second),
 	)
 
-	// The sensors table shows the state; the summary links the blueprint.
+	// The sensors table shows the state; a secret sensor (its name says password) is
+	// masked, as the API masks it: the page never has its value.
+	resp, err := http.Post(url+"/v1/applications/process-example/entities/ticker/sensors/db.password",
+		"application/json", strings.NewReader(`"s3cret-value"`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("set db.password: %s", resp.Status)
+	}
 	step(t, ctx, "sensors", 10*time.Second,
 		chromedp.KeyEvent("2"), // the Sensors tab
 		waitFor(`document.querySelector('#sensors-table tr[data-sensor="service.state"]')?.innerText.includes('RUNNING')`, 5*time.Second),
+		waitFor(`document.querySelector('#sensors-table tr[data-sensor="db.password"]')?.innerText.includes('xxxxxxxx')`, 5*time.Second),
 	)
+	if strings.Contains(pageText(ctx), "s3cret-value") {
+		t.Fatal("the page shows the value of a secret sensor")
+	}
 
 	// Invoke restart from its form; the activities show its task until it ends, and
 	// the output of its launch step as it is written.
