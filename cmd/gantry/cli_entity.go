@@ -34,14 +34,7 @@ func runSensor(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.structured() {
-		return c.emit(values)
-	}
-	t := c.table("NAME", "VALUE")
-	for _, k := range slices.Sorted(maps.Keys(values)) {
-		t.row(k, values[k])
-	}
-	return t.flush()
+	return c.printValues("NAME", values)
 }
 
 func runConfig(c *cli, args []string) error {
@@ -74,14 +67,7 @@ func runConfig(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if c.structured() {
-		return c.emit(values)
-	}
-	t := c.table("KEY", "VALUE")
-	for _, k := range slices.Sorted(maps.Keys(values)) {
-		t.row(k, values[k])
-	}
-	return t.flush()
+	return c.printValues("KEY", values)
 }
 
 // typedValue reads a value typed on the command line: JSON when it is an object, a
@@ -390,4 +376,17 @@ func runPolicy(c *cli, args []string) error {
 		fmt.Fprintf(c.stdout, "%s policy %s\n", done, policy)
 	}
 	return nil
+}
+
+// printValues prints a map of values (sensors, config) as a table sorted by key, or as
+// JSON/YAML with -o.
+func (c *cli) printValues(keyHeader string, values map[string]any) error {
+	if c.structured() {
+		return c.emit(values)
+	}
+	t := c.table(keyHeader, "VALUE")
+	for _, k := range slices.Sorted(maps.Keys(values)) {
+		t.row(k, values[k])
+	}
+	return t.flush()
 }
