@@ -22,8 +22,8 @@ const (
 )
 
 // parameterKeys are the keys of one brooklyn.parameters entry; the last four are
-// Brooklyn's and accepted without effect.
-var parameterKeys = []string{"name", "label", "description", "type", "default", "pinned", "constraints",
+// Brooklyn's and accepted without effect. secret marks a key whose values are masked.
+var parameterKeys = []string{"name", "label", "description", "type", "default", "pinned", "secret", "constraints",
 	"reconfigurable", "priority", "inheritance.parent", "inheritance.type", "inheritance.reconfigure"}
 
 // parameterTypes maps the types a parameter may have, Brooklyn's short names and Java
@@ -151,13 +151,15 @@ func (r *resolver) parameter(item *blueprints.Value) (entities.ConfigKey, bool) 
 		r.fail(at.Pos, at.Path, "%s", msg)
 		ok = false
 	}
-	if at, given := item.At("pinned"); given && at.Raw != nil {
-		b, err := Coerce("boolean", at.Raw)
-		if err != nil {
-			r.fail(at.Pos, at.Path, "%s", err)
-			ok = false
-		} else {
-			k.Pinned = b.(bool)
+	for key, flag := range map[string]*bool{"pinned": &k.Pinned, "secret": &k.Secret} {
+		if at, given := item.At(key); given && at.Raw != nil {
+			b, err := Coerce("boolean", at.Raw)
+			if err != nil {
+				r.fail(at.Pos, at.Path, "%s", err)
+				ok = false
+			} else {
+				*flag = b.(bool)
+			}
 		}
 	}
 	if at, given := item.At("default"); given && at.Raw != nil {

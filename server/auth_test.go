@@ -435,7 +435,10 @@ location: localhost
 services:
 - type: basic-entity
   name: db
+  brooklyn.parameters:
+  - {name: launch.phrase, secret: true}
   brooklyn.config:
+    launch.phrase: open-sesame
     db.password: hunter2
     api.token: tok-123
     docker.tls.key: /etc/certs/key.pem
@@ -449,7 +452,7 @@ services:
 	e := "/v1/applications/" + app + "/entities/db"
 	wantCode(t, "set a secret sensor", br.postJSON(e+"/sensors/admin.password", `"s3nsor"`), http.StatusNoContent)
 	wantCode(t, "set a plain sensor", br.postJSON(e+"/sensors/admin.user", `"root"`), http.StatusNoContent)
-	leaks := []string{"hunter2", "tok-123", "sk_live_1", "s3nsor"}
+	leaks := []string{"hunter2", "tok-123", "sk_live_1", "s3nsor", "open-sesame"}
 	check := func(what string, r response) {
 		t.Helper()
 		wantCode(t, what, r, http.StatusOK)
@@ -466,7 +469,7 @@ services:
 	}
 	cfg := decode[map[string]any](t, "config", br.get(e+"/config/current-state"))
 	check("/config/current-state", br.get(e+"/config/current-state"))
-	if cfg["db.password"] != api.SecretMask || cfg["api.token"] != api.SecretMask || cfg["db.user"] != "shop" || cfg["docker.tls.key"] != "/etc/certs/key.pem" {
+	if cfg["launch.phrase"] != api.SecretMask || cfg["db.password"] != api.SecretMask || cfg["api.token"] != api.SecretMask || cfg["db.user"] != "shop" || cfg["docker.tls.key"] != "/etc/certs/key.pem" {
 		t.Errorf("config: %v", cfg)
 	}
 	if m, _ := cfg["settings"].(map[string]any); m["STRIPE_SECRET"] != api.SecretMask || m["port"] != 5432.0 {

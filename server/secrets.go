@@ -230,7 +230,7 @@ func maskBlueprint(text []byte) []byte {
 	if err := yaml.Unmarshal(text, &root); err != nil {
 		return text
 	}
-	if !maskNode(&root) {
+	if !maskNode(&root, declaredSecrets(&root, nil)) {
 		return text
 	}
 	var b bytes.Buffer
@@ -242,11 +242,40 @@ func maskBlueprint(text []byte) []byte {
 	return b.Bytes()
 }
 
+// declaredSecrets adds to found the names of the keys that the blueprint's
+// brooklyn.parameters declare with `secret: true`, anywhere in the tree.
+func declaredSecrets(n *yaml.Node, found map[string]bool) map[string]bool {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Value != "brooklyn.parameters" || v.Kind != yaml.SequenceNode {
+				continue
+			}
+			for _, p := range v.Content {
+				var decl struct {
+					Name   string `yaml:"name"`
+					Secret bool   `yaml:"secret"`
+				}
+				if p.Kind == yaml.MappingNode && p.Decode(&decl) == nil && decl.Secret && decl.Name != "" {
+					if found == nil {
+						found = map[string]bool{}
+					}
+					found[decl.Name] = true
+				}
+			}
+		}
+	}
+	for _, c := range n.Content {
+		found = declaredSecrets(c, found)
+	}
+	return found
+}
+
 // mightHoldSecret is a quick look for what a secret key or a private key would have
 // in it, which spares parsing most blueprints.
 func mightHoldSecret(text []byte) bool {
 	lower := bytes.ToLower(text)
-	for _, s := range []string{"pass", "credential", "secret", "private", "token", "pwd", "key"} {
+	for _, s := range []string{"pass", "credential", "secret", "private", "token", "pwd", "key"} { // "secret" also finds `secret: true` parameters
 		if bytes.Contains(lower, []byte(s)) {
 			return true
 		}
@@ -255,22 +284,23 @@ func mightHoldSecret(text []byte) bool {
 }
 
 // maskNode masks the secret values under n; it says whether it changed anything.
-func maskNode(n *yaml.Node) bool {
+func maskNode(n *yaml.Node, declared map[string]bool) bool {
 	changed := false
 	switch n.Kind {
 	case yaml.DocumentNode, yaml.SequenceNode:
 		for _, c := range n.Content {
-			changed = maskNode(c) || changed
+			changed = maskNode(c, declared) || changed
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if IsSecretKey(k.Value) && v.Kind == yaml.ScalarNode && v.Value != "" && !isDSL(v.Value) {
+			secret := IsSecretKey(k.Value) || declared[k.Value]
+			if secret && v.Kind == yaml.ScalarNode && v.Value != "" && !isDSL(v.Value) {
 				v.Value, v.Tag, v.Style = api.SecretMask, "!!str", 0
 				changed = true
 				continue
 			}
-			changed = maskNode(v) || changed
+			changed = maskNode(v, declared) || changed
 		}
 	case yaml.ScalarNode:
 		if isPrivateKeyPEM(n.Value) {
