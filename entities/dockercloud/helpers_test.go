@@ -173,7 +173,11 @@ func unmanage(t *testing.T, m *entities.Management, app *entities.Entity) {
 
 // webApp is a blueprint of n busybox containers, a cluster in the cloud, each carrying
 // the test's label.
-func (f *fixture) webApp(n int) string {
+func (f *fixture) webApp(n int) string { return cloudWebApp(f.cloud, f.label, n) }
+
+// cloudWebApp is a blueprint of n busybox containers, a cluster in the Docker cloud
+// named cloud, each carrying the test label with the value label.
+func cloudWebApp(cloud, label string, n int) string {
 	return fmt.Sprintf(`
 name: web
 location: docker-cloud:%s
@@ -192,7 +196,7 @@ services:
         docker.stats.period: 0
         labels:
           %s: %s
-`, f.cloud, n, testenv.TestLabel, f.label)
+`, cloud, n, testenv.TestLabel, label)
 }
 
 func wait(t *testing.T, task *entities.Task, d time.Duration) error {

@@ -191,27 +191,7 @@ func loadBusybox(t *testing.T, cli *client.Client) {
 	resp.Body.Close()
 }
 
-func (f *machineFixture) containerApp(n int) string {
-	return fmt.Sprintf(`
-name: web
-location: docker-cloud:%s
-services:
-- type: cluster
-  name: web
-  initialSize: %d
-  memberSpec:
-    $brooklyn:entitySpec:
-      type: docker-container
-      name: web
-      brooklyn.config:
-        image: gantry/busybox:latest
-        command: exec sleep 3600
-        stop.timeout: 1s
-        docker.stats.period: 0
-        labels:
-          %s: %s
-`, f.cloud, n, testenv.TestLabel, f.label)
-}
+func (f *machineFixture) containerApp(n int) string { return cloudWebApp(f.cloud, f.label, n) }
 
 // running lists the ids of the test's running containers on an engine.
 func (f *machineFixture) running(t *testing.T, cli *client.Client) []string {

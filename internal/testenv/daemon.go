@@ -40,3 +40,23 @@ func startDaemon(name string, cmd *exec.Cmd, within, poll time.Duration, ready f
 		}
 	}
 }
+
+// findDaemon returns the path of a server binary: $env when it is set, else the first of
+// paths that exists, else name on PATH. When there is none it returns "" and the places
+// it looked.
+func findDaemon(env, name string, paths []string) (string, []string) {
+	if p := os.Getenv(env); p != "" {
+		paths = []string{p}
+	}
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+			return p, nil
+		}
+	}
+	if os.Getenv(env) == "" {
+		if p, err := exec.LookPath(name); err == nil {
+			return p, nil
+		}
+	}
+	return "", paths
+}

@@ -26,22 +26,11 @@ const ensureEtcdHint = "run scripts/ensure-etcd.sh (as root on Debian it install
 // When there is none the test is skipped, or fails when CI=true.
 func RequireEtcd(t testing.TB) string {
 	t.Helper()
-	paths := etcdPaths
-	if p := os.Getenv("GANTRY_ETCD_PATH"); p != "" {
-		paths = []string{p}
+	p, looked := findDaemon("GANTRY_ETCD_PATH", "etcd", etcdPaths)
+	if p == "" {
+		unavailable(t, "no etcd at %s; %s", strings.Join(looked, " or "), ensureEtcdHint)
 	}
-	for _, p := range paths {
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			return p
-		}
-	}
-	if os.Getenv("GANTRY_ETCD_PATH") == "" {
-		if p, err := exec.LookPath("etcd"); err == nil {
-			return p
-		}
-	}
-	unavailable(t, "no etcd at %s; %s", strings.Join(paths, " or "), ensureEtcdHint)
-	return ""
+	return p
 }
 
 // Etcd is a single-member etcd server a test started on loopback ports, with a

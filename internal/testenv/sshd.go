@@ -35,29 +35,19 @@ const ensureSSHDHint = "run scripts/ensure-sshd.sh (as root on Debian it install
 // there is none the test is skipped, or fails when CI=true.
 func RequireSSHD(t testing.TB) string {
 	t.Helper()
-	paths := sshdPaths
-	if p := os.Getenv("GANTRY_SSHD_PATH"); p != "" {
-		paths = []string{p}
+	p, looked := findDaemon("GANTRY_SSHD_PATH", "sshd", sshdPaths)
+	if p == "" {
+		unavailable(t, "no OpenSSH sshd at %s; %s", strings.Join(looked, " or "), ensureSSHDHint)
+		return ""
 	}
-	for _, p := range paths {
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
-			if os.Geteuid() == 0 {
-				// sshd refuses to start as root without its privilege
-				// separation directory, which systemd usually makes.
-				if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
-					unavailable(t, "sshd needs /run/sshd: %v; %s", err, ensureSSHDHint)
-				}
-			}
-			return p
+	if os.Geteuid() == 0 {
+		// sshd refuses to start as root without its privilege separation directory,
+		// which systemd usually makes.
+		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+			unavailable(t, "sshd needs /run/sshd: %v; %s", err, ensureSSHDHint)
 		}
 	}
-	if os.Getenv("GANTRY_SSHD_PATH") == "" {
-		if p, err := exec.LookPath("sshd"); err == nil {
-			return p
-		}
-	}
-	unavailable(t, "no OpenSSH sshd at %s; %s", strings.Join(paths, " or "), ensureSSHDHint)
-	return ""
+	return p
 }
 
 // SSHKey is a key pair made for a test.
