@@ -327,7 +327,7 @@ func (r *autoscaler) onEvent(ev sensors.Event) {
 	var sample *Sample
 	switch {
 	case s.metric != "" && ev.Sensor == s.metric && ev.Entity == me.ID():
-		if v, ok := toFloat(ev.Value); ok && !math.IsNaN(v) {
+		if v, ok := sensors.Number(ev.Value); ok && !math.IsNaN(v) {
 			sample = &Sample{Time: ev.Time, Value: v, Size: r.size(s)}
 		}
 	case ev.Sensor == s.hot || ev.Sensor == s.cold || ev.Sensor == s.ok:
@@ -352,7 +352,7 @@ func poolEventSample(ev sensors.Event, s autoscalerSettings, size int) *Sample {
 		if !ok {
 			return 0, false
 		}
-		return toFloat(v)
+		return sensors.Number(v)
 	}
 	rate, ok := get(PoolCurrentWorkrate)
 	if !ok && ev.Sensor != s.ok {
@@ -384,7 +384,7 @@ func positiveOr(f, def float64) float64 {
 // size is the pool's current size: its size sensor, else its member count.
 func (r *autoscaler) size(s autoscalerSettings) int {
 	if v, ok := r.pool.Attribute(s.sizeSensor); ok {
-		if f, ok := toFloat(v); ok && f >= 0 {
+		if f, ok := sensors.Number(v); ok && f >= 0 {
 			return int(f)
 		}
 	}
@@ -447,14 +447,14 @@ func (r *autoscaler) readFactors(now time.Time) {
 // sum) of the pool members' values.
 func (r *autoscaler) factorValue(me *entities.Entity, sensor string, sum bool) (float64, bool) {
 	if v, ok := me.Attribute(sensor); ok {
-		if f, ok := toFloat(v); ok {
+		if f, ok := sensors.Number(v); ok {
 			return f, true
 		}
 	}
 	total, n := 0.0, 0
 	for _, m := range r.pool.Members() {
 		if v, ok := m.Attribute(sensor); ok {
-			if f, ok := toFloat(v); ok {
+			if f, ok := sensors.Number(v); ok {
 				total += f
 				n++
 			}

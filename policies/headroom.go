@@ -191,7 +191,7 @@ func (r *headroom) observe() HeadroomObservation {
 
 func attrInt(e *entities.Entity, name string) int {
 	v, _ := e.Attribute(name)
-	f, _ := toFloat(v)
+	f, _ := sensors.Number(v)
 	return int(f)
 }
 

@@ -129,7 +129,7 @@ func (r *reader) float(key string) float64 {
 	if !ok {
 		return 0
 	}
-	f, ok := toFloat(v)
+	f, ok := sensors.Number(v)
 	if !ok {
 		r.fail(key, "%v is not a number", v)
 	}
@@ -189,31 +189,6 @@ func (e invalidError) Is(target error) bool {
 	return target == ErrInvalid || target == entities.ErrInvalid
 }
 
-// toFloat reads a number: a Go number, json.Number, or a string holding one.
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int32:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case json.Number:
-		f, err := x.Float64()
-		return f, err == nil
-	case string:
-		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		return f, err == nil
-	}
-	return 0, false
-}
-
 var durationUnits = map[string]time.Duration{
 	"ms": time.Millisecond, "millis": time.Millisecond, "millisecond": time.Millisecond, "milliseconds": time.Millisecond,
 	"s": time.Second, "sec": time.Second, "secs": time.Second, "second": time.Second, "seconds": time.Second,
@@ -229,7 +204,7 @@ func toDuration(v any) (time.Duration, bool) {
 		return time.Duration(f * float64(time.Millisecond)), f >= 0
 	}
 	if _, isStr := v.(string); !isStr {
-		f, ok := toFloat(v)
+		f, ok := sensors.Number(v)
 		return time.Duration(f * float64(time.Millisecond)), ok && f >= 0
 	}
 	s := strings.TrimSpace(v.(string))

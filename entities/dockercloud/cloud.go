@@ -188,10 +188,10 @@ func (c *Cloud) hostsLocked() []placement.Host {
 func hostView(h *entities.Entity) placement.Host {
 	v := placement.Host{ID: h.ID(), Name: h.Name()}
 	v.Up = h.Expected() == entities.Running && h.IsUp()
-	if n, ok := toFloat(attr(h, SensorCPUs)); ok {
+	if n, ok := sensors.Number(attr(h, SensorCPUs)); ok {
 		v.CPUs = n
 	}
-	if n, ok := toFloat(attr(h, sensors.MachineMemoryTotal)); ok {
+	if n, ok := sensors.Number(attr(h, sensors.MachineMemoryTotal)); ok {
 		v.MemoryBytes = int64(n)
 	}
 	if l, ok := h.OwnConfig()[KeyHostLabels].(map[string]any); ok {

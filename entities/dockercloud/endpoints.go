@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gantry-dev/gantry/sensors"
+
 	"github.com/gantry-dev/gantry/entities"
 	"github.com/gantry-dev/gantry/locations/placement"
 )
@@ -168,7 +170,7 @@ func poolFailures(e *entities.Entity) map[string]poolFailure {
 			out[ep] = f
 		case map[string]any:
 			r, _ := f["reason"].(string)
-			t, _ := toFloat(f["time"])
+			t, _ := sensors.Number(f["time"])
 			out[ep] = poolFailure{Reason: r, Time: int64(t)}
 		}
 	}
@@ -246,20 +248,4 @@ func takenBy(ep endpoint, used map[string]int, seen map[string]bool) bool {
 	}
 	seen[ep.Endpoint] = true
 	return false
-}
-
-func toFloat(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case float64:
-		return x, true
-	case string:
-		var f float64
-		_, err := fmt.Sscan(strings.TrimSpace(x), &f)
-		return f, err == nil
-	}
-	return 0, false
 }

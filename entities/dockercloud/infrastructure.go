@@ -254,7 +254,7 @@ func checkHostSpec(spec *entities.Spec) error {
 // newHost makes (does not start) the host of an endpoint, a member of the infrastructure.
 func newHost(ctx context.Context, e *entities.Entity, ep endpoint) (*entities.Entity, error) {
 	n := 1
-	if f, ok := toFloat(attr(e, SensorNextHostID)); ok {
+	if f, ok := sensors.Number(attr(e, SensorNextHostID)); ok {
 		n = int(f)
 	}
 	e.SetAttribute(SensorNextHostID, n+1)
@@ -572,10 +572,10 @@ func decodePlacements(v any) map[string]*record {
 		r.Entity, _ = f["entity"].(string)
 		r.App, _ = f["app"].(string)
 		r.Name, _ = f["name"].(string)
-		if n, ok := toFloat(f["cpus"]); ok {
+		if n, ok := sensors.Number(f["cpus"]); ok {
 			r.CPUs = n
 		}
-		if n, ok := toFloat(f["memory"]); ok {
+		if n, ok := sensors.Number(f["memory"]); ok {
 			r.Memory = int64(n)
 		}
 		if l, ok := f["labels"].(map[string]any); ok {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gantry-dev/gantry/sensors"
+
 	"github.com/gantry-dev/gantry/entities"
 	"github.com/gantry-dev/gantry/locations"
 )
@@ -76,7 +78,7 @@ func freeMachines(infra *entities.Entity, l locations.Location) int {
 	case locations.MachinePool:
 		// A byon pool says so in its config ("free"); a pool that does not is asked
 		// for one machine at a time.
-		if n, ok := toFloat(x.Config()["free"]); ok {
+		if n, ok := sensors.Number(x.Config()["free"]); ok {
 			return max(int(n), 0)
 		}
 		return 1

@@ -30,6 +30,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gantry-dev/gantry/sensors"
+
 	"github.com/gantry-dev/gantry/entities"
 	"github.com/gantry-dev/gantry/locations"
 	"github.com/gantry-dev/gantry/locations/docker"
@@ -110,7 +112,7 @@ func configBool(e *entities.Entity, key string, def bool) bool {
 func planOf(h *entities.Entity) (daemonPlan, error) {
 	p := daemonPlan{ID: h.ID(), Port: DefaultHostPort, Listen: "0.0.0.0"}
 	if v, ok := h.Config(KeyHostPort); ok && v != nil && v != "" {
-		f, ok := toFloat(v)
+		f, ok := sensors.Number(v)
 		if !ok || f != float64(int(f)) {
 			return p, kindError(h, KeyHostPort, fmt.Errorf("%v: want a TCP port: %w", v, entities.ErrInvalid))
 		}

@@ -38,6 +38,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/gantry-dev/gantry/sensors"
 )
 
 // Where the engines Gantry runs keep their files on a machine.
@@ -772,7 +774,7 @@ func planFromSensor(v any) (daemonPlan, bool) {
 	}
 	p := daemonPlan{}
 	p.ID, _ = m["id"].(string)
-	if f, ok := toFloat(m["port"]); ok {
+	if f, ok := sensors.Number(m["port"]); ok {
 		p.Port = int(f)
 	}
 	p.Listen, _ = m["listen"].(string)
