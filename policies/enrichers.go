@@ -40,10 +40,6 @@ const (
 	enrKeyTarget   = "enricher.targetSensor"
 )
 
-// childrenResync is how often an Aggregator over children looks for children that came
-// or went without a sensor event of theirs (a child removed is not an event).
-const childrenResync = time.Second
-
 var (
 	enrProducer = entities.ConfigKey{Name: enrKeyProducer, Aliases: []string{"producer"}, Type: "object",
 		Description: "The entity whose sensors are read: an entity id or $brooklyn:entity(...); by default the entity the enricher is attached to"}
@@ -214,18 +210,29 @@ func startAggregator(a *entities.Adjunct) error {
 		}
 	})
 	if !members {
-		a.Every(childrenResync, func(ctx context.Context) {
-			kids := producers()
-			mu.Lock()
-			same := len(kids) == len(seen)
-			for i := 0; same && i < len(kids); i++ {
-				same = kids[i].ID() == seen[i]
-			}
-			mu.Unlock()
-			if !same {
-				update()
+		// Children that come or go: a change of the entity tree, not a sensor event. The
+		// Watch callback must not block, so it only pokes a goroutine that updates.
+		poke := make(chan struct{}, 1)
+		ctx := a.Context()
+		stop := a.Entity().Management().Watch(func(c entities.Change) {
+			if (c.Kind == entities.EntityAdded || c.Kind == entities.EntityRemoved) && c.Entity.Parent() == producer {
+				select {
+				case poke <- struct{}{}:
+				default:
+				}
 			}
 		})
+		context.AfterFunc(ctx, stop)
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-poke:
+					update()
+				}
+			}
+		}()
 	}
 	update()
 	return nil
